@@ -1,0 +1,47 @@
+# Secretariat: every target does its own set-up on a fresh machine.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+
+.PHONY: demo test lint serve migrate install install-dev clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## make demo: create or upgrade instance/secretariat.db, load the demo network, serve on $(PORT)
+demo: $(VENV)/.installed
+	$(BIN)/secretariat db upgrade
+	$(BIN)/secretariat seed demo
+	$(BIN)/secretariat serve --port $(PORT)
+
+migrate: $(VENV)/.installed
+	$(BIN)/secretariat db upgrade
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+
+## make test: lint, the suite on SQLite, and again on $$SECRETARIAT_TEST_DATABASE_URL when set
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	env -u SECRETARIAT_TEST_DATABASE_URL $(BIN)/pytest -q
+	@if [ -n "$$SECRETARIAT_TEST_DATABASE_URL" ]; then \
+		echo "== again on $$SECRETARIAT_TEST_DATABASE_URL"; \
+		$(BIN)/pytest -q; \
+	fi
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info

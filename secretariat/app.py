@@ -1,0 +1,146 @@
+"""The application factory: config -> extensions -> blueprints. Never touches the schema."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, render_template
+from flask_babel import (
+    format_currency,
+    format_date,
+    format_datetime,
+    format_decimal,
+    get_locale,
+)
+from flask_login import current_user
+from werkzeug.exceptions import HTTPException
+
+from secretariat import db, permissions
+from secretariat.config import load_config
+from secretariat.extensions import babel, csrf, login_manager
+from secretariat.resources import resource_path
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the application; ``config`` overrides settings read from the environment."""
+    settings = load_config(config)
+    app = Flask(
+        "secretariat",
+        template_folder=str(resource_path("templates")),
+        static_folder=str(resource_path("static")),
+        instance_path=settings["INSTANCE_PATH"],
+        instance_relative_config=False,
+    )
+    app.config.update(settings)
+    app.jinja_env.add_extension("jinja2.ext.do")
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    db.init_app(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_error_pages(app)
+    _register_template_helpers(app)
+    permissions.init_app(app)
+    return app
+
+
+def _select_locale() -> str:
+    from flask import current_app
+
+    return current_app.config["DEFAULT_LOCALE"]
+
+
+def _select_timezone() -> str:
+    from flask import current_app
+
+    return current_app.config["TIMEZONE"]
+
+
+def _init_extensions(app: Flask) -> None:
+    csrf.init_app(app)
+    babel.init_app(
+        app,
+        default_locale=app.config["DEFAULT_LOCALE"],
+        default_timezone=app.config["TIMEZONE"],
+        locale_selector=_select_locale,
+        timezone_selector=_select_timezone,
+    )
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.sign_in"
+    login_manager.login_message = _lazy("Please sign in to see this page.")
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def _load_user(session_id: str):  # type: ignore[no-untyped-def]
+        from secretariat.accounts.services import load_session_user
+
+        return load_session_user(db.get_session(), session_id)
+
+
+def _lazy(text: str):  # type: ignore[no-untyped-def]
+    from flask_babel import lazy_gettext
+
+    return lazy_gettext(text)
+
+
+def _register_blueprints(app: Flask) -> None:
+    from secretariat.accounts.views import bp as accounts_bp
+    from secretariat.accounts.views import users_bp
+    from secretariat.dashboard.views import bp as dashboard_bp
+    from secretariat.members.views import bp as members_bp
+    from secretariat.vocabularies.views import bp as vocabularies_bp
+
+    for blueprint in (accounts_bp, users_bp, dashboard_bp, members_bp, vocabularies_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_error_pages(app: Flask) -> None:
+    titles = {
+        400: _lazy("Bad request"),
+        403: _lazy("Not allowed"),
+        404: _lazy("Page not found"),
+        405: _lazy("Method not allowed"),
+        413: _lazy("File too large"),
+        500: _lazy("Something went wrong"),
+    }
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):  # type: ignore[no-untyped-def]
+        code = error.code or 500
+        if code < 400 or error.response is not None:
+            return error
+        template = f"errors/{code}.html" if code in (403, 404, 500) else "errors/generic.html"
+        return (
+            render_template(template, code=code, title=titles.get(code, error.name), error=error),
+            code,
+        )
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from secretariat.permissions import Permission, can_access_member, has_permission
+
+    @app.context_processor
+    def _inject() -> dict[str, Any]:
+        return {
+            "Permission": Permission,
+            "can": lambda permission: has_permission(current_user, permission),
+            "can_access_member": lambda member_id: can_access_member(current_user, member_id),
+            "network_name": app.config["NETWORK_NAME"],
+            "format_currency": format_currency,
+            "get_locale": get_locale,
+        }
+
+    @app.template_filter("date")
+    def _date(value: date | None, format: str = "medium") -> str:
+        return format_date(value, format) if value else ""
+
+    @app.template_filter("datetime")
+    def _datetime(value: datetime | None, format: str = "medium") -> str:
+        return format_datetime(value, format) if value else ""
+
+    @app.template_filter("number")
+    def _number(value: Any) -> str:
+        return format_decimal(value) if value is not None else ""

@@ -1,0 +1,87 @@
+"""Settings read from SECRETARIAT_* environment variables; tests pass overrides."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_SECRET_KEY = "dev-only-secret-key-change-me"  # noqa: S105 - refused in production
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unusable; the message says what to fix."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def default_instance_path() -> Path:
+    return Path(os.environ.get("SECRETARIAT_INSTANCE_PATH", Path.cwd() / "instance")).resolve()
+
+
+def load_config(overrides: dict | None = None) -> dict:
+    """Build the configuration mapping from the environment, then apply overrides."""
+    env = os.environ
+    instance_path = default_instance_path()
+    config: dict = {
+        "ENV": env.get("SECRETARIAT_ENV", "development"),
+        "SECRET_KEY": env.get("SECRETARIAT_SECRET_KEY", DEFAULT_SECRET_KEY),
+        "DATABASE_URL": env.get(
+            "SECRETARIAT_DATABASE_URL", f"sqlite:///{instance_path / 'secretariat.db'}"
+        ),
+        "BASE_URL": env.get("SECRETARIAT_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "SMTP_URL": env.get("SECRETARIAT_SMTP_URL") or None,
+        "MAIL_FROM": env.get("SECRETARIAT_MAIL_FROM", "Secretariat <no-reply@secretariat.local>"),
+        "OUTBOX_PATH": env.get("SECRETARIAT_OUTBOX_PATH", str(instance_path / "outbox")),
+        "UPLOAD_PATH": env.get("SECRETARIAT_UPLOAD_PATH", str(instance_path / "uploads")),
+        "TIMEZONE": env.get("SECRETARIAT_TIMEZONE", "UTC"),
+        "NETWORK_NAME": env.get("SECRETARIAT_NETWORK_NAME", "Secretariat"),
+        "DEFAULT_LOCALE": env.get("SECRETARIAT_LOCALE", "en"),
+        "INSTANCE_PATH": str(instance_path),
+        "TESTING": False,
+        # Cookies: secure unless explicitly served over plain HTTP in development.
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_DURATION": 30 * 24 * 3600,
+        "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        "WTF_CSRF_TIME_LIMIT": None,
+        # Argon2id parameters (RFC 9106 second recommended option); tests lower them.
+        "PASSWORD_HASH_TIME_COST": 3,
+        "PASSWORD_HASH_MEMORY_COST": 65536,
+        "PASSWORD_HASH_PARALLELISM": 4,
+        "MAGIC_LINK_MINUTES": 15,
+        "PASSWORD_RESET_MINUTES": 60,
+        "INVITATION_DAYS": 7,
+        "LOGIN_FREE_ATTEMPTS": 5,
+        "LOGIN_MAX_DELAY_SECONDS": 15 * 60,
+        "MEMBERS_PER_PAGE": 25,
+    }
+    secure_default = config["BASE_URL"].startswith("https://")
+    secure = _bool(env.get("SECRETARIAT_SECURE_COOKIES"), secure_default)
+    config["SESSION_COOKIE_SECURE"] = secure
+    config["REMEMBER_COOKIE_SECURE"] = secure
+    if overrides:
+        config.update(overrides)
+    validate(config)
+    return config
+
+
+def validate(config: dict) -> None:
+    """Refuse configurations that would be unsafe or unusable."""
+    if config["ENV"] == "production" and config["SECRET_KEY"] == DEFAULT_SECRET_KEY:
+        raise ConfigError(
+            "SECRETARIAT_SECRET_KEY must be set to a long random value in production "
+            "(SECRETARIAT_ENV=production)."
+        )
+    try:
+        ZoneInfo(config["TIMEZONE"])
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"SECRETARIAT_TIMEZONE={config['TIMEZONE']!r} is not a known IANA time zone."
+        ) from exc

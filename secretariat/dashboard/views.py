@@ -1,0 +1,49 @@
+"""The home page: what each role needs first."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template
+from flask_login import current_user
+from sqlalchemy import select
+
+from secretariat.accounts.models import Role, User
+from secretariat.db import get_session, utcnow
+from secretariat.members import queries
+from secretariat.members.forms import KIND_LABELS, ROLE_LABELS, STATUS_LABELS
+from secretariat.members.services import country_name
+from secretariat.permissions import Permission, requires
+
+bp = Blueprint("dashboard", __name__)
+
+
+@bp.route("/")
+@requires(Permission.SIGNED_IN)
+def home():  # type: ignore[no-untyped-def]
+    db = get_session()
+    today = utcnow().date()
+    labels = {
+        "status_labels": STATUS_LABELS,
+        "kind_labels": KIND_LABELS,
+        "role_labels": ROLE_LABELS,
+        "country_name": country_name,
+    }
+    if current_user.is_staff:
+        return render_template("dashboard/staff.html", data=queries.dashboard(db, today), **labels)
+    if current_user.role is Role.FOCAL_POINT:
+        member = queries.member_detail(db, current_user.member.slug)
+        current = [c for c in member.contacts if c.is_current(today)]
+        return render_template(
+            "dashboard/focal_point.html",
+            member=member,
+            current_contacts=current,
+            has_primary=any(c.is_primary for c in current),
+            **labels,
+        )
+    colleagues = db.scalars(
+        select(User)
+        .where(User.funder_id == current_user.funder_id, User.is_active.is_(True))
+        .order_by(User.name)
+    ).all()
+    return render_template(
+        "dashboard/funder.html", funder=current_user.funder, colleagues=colleagues
+    )

@@ -1,0 +1,106 @@
+"""The demo network: loaded through the same services as the user interface; idempotent."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from secretariat.accounts import services as accounts
+from secretariat.accounts.models import Role
+from secretariat.db import get_db
+from secretariat.funding.models import Funder
+from secretariat.members import transfer
+from secretariat.members.models import Member
+from secretariat.resources import resource_path
+from secretariat.tabular import read_table
+from secretariat.vocabularies.models import Vocabulary
+from secretariat.vocabularies.services import ensure_terms
+
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - demo accounts only, printed by `make demo`
+REGIONS = [
+    "Africa",
+    "East, Southeast Asia and Oceania",
+    "Europe",
+    "Latin America",
+    "North America",
+    "South and West Asia",
+]
+TIERS = ["Full", "Associate", "Observer"]
+FUNDER = ("blue-horizon", "Blue Horizon Foundation")
+#: (e-mail, name, role, member slug or None)
+ACCOUNTS = [
+    ("admin@demo.example", "Amina Diallo", Role.ADMIN, None),
+    ("staff@demo.example", "Tomás Lindqvist", Role.STAFF, None),
+    ("focal.a@demo.example", "Inês Carvalho", Role.FOCAL_POINT, "lisbon"),
+    ("focal.b@demo.example", "Wanjiru Otieno", Role.FOCAL_POINT, "nairobi"),
+    ("funder@demo.example", "Grace Whitfield", Role.FUNDER, None),
+]
+
+
+def load_demo(session: Session) -> dict[str, int]:
+    """Create or complete the demo network; running it again changes nothing."""
+    folder = resource_path("seeds") / "demo"
+    ensure_terms(session, Vocabulary.REGION, REGIONS)
+    ensure_terms(session, Vocabulary.TIER, TIERS)
+    members_file = folder / "members.csv"
+    contacts_file = folder / "contacts.csv"
+    members = transfer.import_members(
+        session, None, read_table(members_file.read_bytes(), members_file.name)
+    )
+    contacts = transfer.import_contacts(
+        session, None, read_table(contacts_file.read_bytes(), contacts_file.name)
+    )
+    funder = session.scalar(select(Funder).where(Funder.slug == FUNDER[0]))
+    if funder is None:
+        funder = Funder(slug=FUNDER[0], name=FUNDER[1])
+        session.add(funder)
+        session.flush()
+    users_created = 0
+    for email, name, role, member_slug in ACCOUNTS:
+        if accounts.get_user_by_email(session, email) is not None:
+            continue
+        member = (
+            session.scalar(select(Member).where(Member.slug == member_slug))
+            if member_slug
+            else None
+        )
+        accounts.create_user(
+            session,
+            accounts.UserData(
+                email=email,
+                name=name,
+                role=role,
+                member=member,
+                funder=funder if role is Role.FUNDER else None,
+            ),
+            password=DEMO_PASSWORD,
+        )
+        users_created += 1
+    return {
+        "members_added": len(members.creates),
+        "contacts_added": len(contacts.creates),
+        "users_added": users_created,
+    }
+
+
+@click.group()
+def seed() -> None:
+    """Load demo data."""
+
+
+@seed.command("demo")
+@with_appcontext
+def seed_demo() -> None:
+    """Load the demo network (about 60 cities, contacts and one account per role)."""
+    with get_db().transaction() as session:
+        counts = load_demo(session)
+    click.echo(
+        "Demo data ready: {members_added} members, {contacts_added} contacts and "
+        "{users_added} accounts added.".format(**counts)
+    )
+    click.echo(f"Demo accounts (password: {DEMO_PASSWORD}):")
+    for email, _name, role, member_slug in ACCOUNTS:
+        suffix = f" of {member_slug}" if member_slug else ""
+        click.echo(f"  {email:24} {role.value}{suffix}")

@@ -1,0 +1,129 @@
+"""The one place that decides who may do what.
+
+Views declare a permission with ``@requires(...)`` (or ``@public``); an app-wide hook refuses
+any endpoint that declares nothing. Services re-check data-level scope with
+``ensure_member_scope``. Outside one's scope the answer is always a uniform 404.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import Flask, request
+from flask_login import current_user
+from werkzeug.exceptions import NotFound
+
+from secretariat.accounts.models import Role, User
+from secretariat.extensions import login_manager
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+PERMISSION_ATTRIBUTE = "_secretariat_permission"
+
+
+class Permission(enum.StrEnum):
+    #: Anyone, signed in or not (sign-in pages, static files, error pages).
+    PUBLIC = "public"
+    #: Any signed-in user (home, own account, sign-out).
+    SIGNED_IN = "signed_in"
+    #: The member directory: public fields of every member.
+    VIEW_MEMBER_DIRECTORY = "members.directory"
+    #: A member's full record; focal points only their own member.
+    VIEW_MEMBER = "members.view"
+    #: Add, edit and end contacts; focal points only their own member's.
+    EDIT_CONTACTS = "contacts.edit"
+    #: Create and edit members, change status, import and export, staff dashboard.
+    MANAGE_MEMBERS = "members.manage"
+    #: Invite, edit and deactivate users.
+    MANAGE_USERS = "users.manage"
+    #: Configurable lists (regions, tiers).
+    MANAGE_SETTINGS = "settings.manage"
+
+
+_STAFF = frozenset({Role.ADMIN, Role.STAFF})
+
+POLICY: dict[Permission, frozenset[Role]] = {
+    Permission.VIEW_MEMBER_DIRECTORY: _STAFF | {Role.FOCAL_POINT},
+    Permission.VIEW_MEMBER: _STAFF | {Role.FOCAL_POINT},
+    Permission.EDIT_CONTACTS: _STAFF | {Role.FOCAL_POINT},
+    Permission.MANAGE_MEMBERS: _STAFF,
+    Permission.MANAGE_USERS: frozenset({Role.ADMIN}),
+    Permission.MANAGE_SETTINGS: frozenset({Role.ADMIN}),
+}
+
+
+class OutOfScope(NotFound):
+    """Raised for any record outside the actor's scope; rendered as the uniform 404."""
+
+
+def has_permission(user: Any, permission: Permission) -> bool:
+    """Whether the user holds the permission at all (scope is checked separately)."""
+    if permission is Permission.PUBLIC:
+        return True
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if permission is Permission.SIGNED_IN:
+        return True
+    return user.role in POLICY[permission]
+
+
+def can_access_member(user: Any, member_id: int) -> bool:
+    """Whether the user may see the full record of this member."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.role in _STAFF:
+        return True
+    return user.role is Role.FOCAL_POINT and user.member_id == member_id
+
+
+def ensure_member_scope(user: User, member_id: int) -> None:
+    """Refuse, with the uniform 404, any member outside the user's scope."""
+    if not can_access_member(user, member_id):
+        raise OutOfScope()
+
+
+def ensure_permission(user: User, permission: Permission) -> None:
+    """Refuse, with the uniform 404, an operation the user's role does not allow."""
+    if not has_permission(user, permission):
+        raise OutOfScope()
+
+
+def requires(permission: Permission) -> Callable[[F], F]:
+    """Declare the permission a view needs; anonymous users are sent to sign in."""
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            if permission is not Permission.PUBLIC and not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not has_permission(current_user, permission):
+                raise OutOfScope()
+            return view(*args, **kwargs)
+
+        setattr(wrapped, PERMISSION_ATTRIBUTE, permission)
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+public = requires(Permission.PUBLIC)
+
+
+def declared_permission(view: Callable[..., Any]) -> Permission | None:
+    return getattr(view, PERMISSION_ATTRIBUTE, None)
+
+
+def init_app(app: Flask) -> None:
+    """Refuse every endpoint that does not declare its permission (deny by default)."""
+
+    @app.before_request
+    def _deny_undeclared() -> None:
+        endpoint = request.endpoint
+        if endpoint is None or endpoint == "static":
+            return
+        view = app.view_functions.get(endpoint)
+        if view is None or declared_permission(view) is None:
+            raise NotFound()
