@@ -9,6 +9,7 @@ from wtforms.validators import Email, InputRequired, Length, Optional, Validatio
 
 from secretariat.accounts.models import Role
 from secretariat.accounts.passwords import MAX_PASSWORD_LENGTH, password_problem
+from secretariat.forms import options
 
 ROLE_LABELS = {
     Role.ADMIN: _l("Administrator"),
@@ -74,7 +75,7 @@ class UserForm(FlaskForm):
     name = StringField(_l("Name"), validators=[InputRequired(), Length(max=255)])
     role = SelectField(
         _l("Role"),
-        choices=[(role.value, label) for role, label in ROLE_LABELS.items()],
+        choices=options((role.value, label) for role, label in ROLE_LABELS.items()),
         validators=[InputRequired()],
     )
     member = SelectField(
@@ -86,8 +87,8 @@ class UserForm(FlaskForm):
 
     def __init__(self, *args, member_choices=(), funder_choices=(), **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.member.choices = [("", _l("— none —")), *member_choices]
-        self.funder.choices = [("", _l("— none —")), *funder_choices]
+        self.member.choices = options([("", _l("— none —")), *member_choices])
+        self.funder.choices = options([("", _l("— none —")), *funder_choices])
 
     def validate_member(self, field: SelectField) -> None:
         if self.role.data == Role.FOCAL_POINT.value and not field.data:

@@ -16,8 +16,10 @@ from wtforms import (
     TextAreaField,
     URLField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from secretariat.forms import options
 from secretariat.members.models import ContactRole, MemberKind, MemberStatus
 
 KIND_LABELS = {
@@ -43,8 +45,8 @@ ROLE_LABELS = {
 }
 
 
-def _choices(labels: dict) -> list[tuple[str, str]]:
-    return [(key.value, label) for key, label in labels.items()]
+def _choices(labels: dict) -> list[SelectChoice]:
+    return options((key.value, label) for key, label in labels.items())
 
 
 class MemberForm(FlaskForm):
@@ -74,10 +76,10 @@ class MemberForm(FlaskForm):
 
     def __init__(self, *args, countries=(), regions=(), tiers=(), currencies=(), **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.country.choices = [("", _l("— choose —")), *countries]
-        self.region_id.choices = [("", _l("— none —")), *regions]
-        self.tier_id.choices = [("", _l("— none —")), *tiers]
-        self.fee_currency.choices = [("", _l("— none —")), *currencies]
+        self.country.choices = options([("", _l("— choose —")), *countries])
+        self.region_id.choices = options([("", _l("— none —")), *regions])
+        self.tier_id.choices = options([("", _l("— none —")), *tiers])
+        self.fee_currency.choices = options([("", _l("— none —")), *currencies])
 
 
 class NewMemberForm(MemberForm):
@@ -112,7 +114,7 @@ class ContactForm(FlaskForm):
 
     def __init__(self, *args, languages=(), **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)
-        self.language.choices = [("", _l("— not set —")), *languages]
+        self.language.choices = options([("", _l("— not set —")), *languages])
 
 
 class EndContactForm(FlaskForm):

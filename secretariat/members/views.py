@@ -28,6 +28,7 @@ from secretariat.accounts import services as account_services
 from secretariat.accounts.forms import ROLE_LABELS as USER_ROLE_LABELS
 from secretariat.accounts.models import Role, User
 from secretariat.db import get_session, utcnow
+from secretariat.forms import options
 from secretariat.mail import MailError
 from secretariat.members import queries, services, transfer
 from secretariat.members.forms import (
@@ -145,8 +146,8 @@ def _member_form(form_class: type[MemberForm], **kwargs) -> MemberForm:  # type:
 
 def _keep_retired_choice(field, term) -> None:  # type: ignore[no-untyped-def]
     """A retired region or tier still shows on the members that have it."""
-    if term is not None and (str(term.id), term.label) not in field.choices:
-        field.choices.append((str(term.id), term.label))
+    if term is not None and all(choice.value != str(term.id) for choice in field.choices):
+        field.choices.extend(options([(term.id, term.label)]))
 
 
 def _member_data(form: MemberForm) -> services.MemberData:
