@@ -92,9 +92,12 @@ def db_revision(message: str) -> None:
 @with_appcontext
 def serve(host: str, port: int, debug: bool) -> None:
     """Serve the application with the development server."""
+    from werkzeug.serving import run_simple
+
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     click.echo(f"Serving {app.config['NETWORK_NAME']} on http://{host}:{port}/")
-    app.run(host=host, port=port, debug=debug, use_reloader=debug)
+    # app.run() refuses to start from inside a Flask CLI command; run Werkzeug directly.
+    run_simple(host, port, app, use_reloader=debug, use_debugger=debug, threaded=True)
 
 
 def _register_feature_commands() -> None:
