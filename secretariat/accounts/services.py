@@ -214,39 +214,48 @@ def _link(endpoint_path: str, raw: str) -> str:
     return f"{current_app.config['BASE_URL']}{endpoint_path}/{raw}"
 
 
-def send_magic_link(session: Session, email: str) -> None:
-    """Mail a sign-in link if the address belongs to an active user; silent otherwise."""
+def _mail_link_to_active_user(
+    session: Session,
+    email: str,
+    purpose: TokenPurpose,
+    subject: str,
+    template: str,
+    path: str,
+    minutes_setting: str,
+) -> None:
     user = get_user_by_email(session, email)
     if user is None or not user.is_active:
-        return
-    raw = issue_token(session, user, TokenPurpose.MAGIC_LINK)
-    send_mail(
-        user.email,
+        return  # same answer whether or not the address has an account
+    raw = issue_token(session, user, purpose)
+    body = render_template(
+        template, user=user, link=_link(path, raw), minutes=current_app.config[minutes_setting]
+    )
+    send_mail(user.email, subject, body)
+
+
+def send_magic_link(session: Session, email: str) -> None:
+    """Mail a sign-in link if the address belongs to an active user; silent otherwise."""
+    _mail_link_to_active_user(
+        session,
+        email,
+        TokenPurpose.MAGIC_LINK,
         _("Your sign-in link"),
-        render_template(
-            "mail/magic_link.txt",
-            user=user,
-            link=_link("/sign-in/link", raw),
-            minutes=current_app.config["MAGIC_LINK_MINUTES"],
-        ),
+        "mail/magic_link.txt",
+        "/sign-in/link",
+        "MAGIC_LINK_MINUTES",
     )
 
 
 def send_password_reset(session: Session, email: str) -> None:
     """Mail a password-reset link if the address belongs to an active user; silent otherwise."""
-    user = get_user_by_email(session, email)
-    if user is None or not user.is_active:
-        return
-    raw = issue_token(session, user, TokenPurpose.PASSWORD_RESET)
-    send_mail(
-        user.email,
+    _mail_link_to_active_user(
+        session,
+        email,
+        TokenPurpose.PASSWORD_RESET,
         _("Reset your password"),
-        render_template(
-            "mail/password_reset.txt",
-            user=user,
-            link=_link("/password/reset", raw),
-            minutes=current_app.config["PASSWORD_RESET_MINUTES"],
-        ),
+        "mail/password_reset.txt",
+        "/password/reset",
+        "PASSWORD_RESET_MINUTES",
     )
 
 

@@ -223,6 +223,22 @@ def _diff(obj: Any, values: dict[str, Any]) -> dict[str, tuple[Any, Any]]:
     }
 
 
+class _CellReader:
+    """Parse the cells of one row, collecting every problem instead of stopping at the first."""
+
+    def __init__(self, number: int, row: dict[str, Any], errors: list[RowError]) -> None:
+        self.number = number
+        self.row = row
+        self.errors = errors
+
+    def __call__(self, column: str, parse: Callable[[Any], Any]) -> Any:
+        try:
+            return parse(self.row.get(column))
+        except CellError as exc:
+            self.errors.append(RowError(self.number, column, str(exc)))
+            return None
+
+
 # -- members -------------------------------------------------------------------------------
 
 
@@ -242,13 +258,7 @@ def plan_member_import(session: Session, table: Table) -> ImportPlan:
 
     for number, row in table.rows:
         row_errors: list[RowError] = []
-
-        def cell(column: str, parse: Callable[[Any], Any], row=row, number=number, errs=row_errors):  # type: ignore[no-untyped-def]
-            try:
-                return parse(row.get(column))
-            except CellError as exc:
-                errs.append(RowError(number, column, str(exc)))
-                return None
+        cell = _CellReader(number, row, row_errors)
 
         slug = (_text(row.get("slug")) or "").lower()
         target = existing.get(slug)
@@ -443,13 +453,7 @@ def plan_contact_import(session: Session, table: Table, today: date | None = Non
 
     for number, row in table.rows:
         row_errors: list[RowError] = []
-
-        def cell(column: str, parse: Callable[[Any], Any], row=row, number=number, errs=row_errors):  # type: ignore[no-untyped-def]
-            try:
-                return parse(row.get(column))
-            except CellError as exc:
-                errs.append(RowError(number, column, str(exc)))
-                return None
+        cell = _CellReader(number, row, row_errors)
 
         member_slug = (_text(row.get("member")) or "").lower()
         member = members.get(member_slug)
