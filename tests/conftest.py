@@ -18,6 +18,7 @@ from email.message import Message
 
 import pytest
 from aiosmtpd.controller import Controller
+from flask.testing import FlaskClient
 from alembic import command
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
@@ -151,10 +152,23 @@ def app_config(connection: Connection, tmp_path, smtp_port: int | None, **overri
     return config
 
 
+class IsolatedClient(FlaskClient):
+    """A test client whose every request gets a fresh application context.
+
+    Tests keep an app context pushed (services need it); without this, Flask would reuse it
+    for the requests, and ``g`` (with Flask-Login's cached user) would leak between them.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(connection: Connection, tmp_path, smtp_server, mailbox):
     controller, _box = smtp_server
     app = create_app(app_config(connection, tmp_path, controller.port))
+    app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
 

@@ -27,6 +27,9 @@ SORTS = {
     "status": Member.status,
 }
 
+#: Sorts offered in the directory that focal points see (public fields only).
+PUBLIC_SORTS = {"name", "country", "status"}
+
 
 @dataclass
 class MemberFilters:

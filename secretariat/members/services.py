@@ -29,6 +29,8 @@ from secretariat.permissions import Permission, ensure_member_scope, ensure_perm
 from secretariat.vocabularies.models import Term, Vocabulary
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+#: Slugs that would collide with the register's own addresses (/members/new, ...).
+RESERVED_SLUGS = frozenset({"new", "import", "export"})
 
 
 class ValidationFailed(Exception):
@@ -123,6 +125,8 @@ def validate_member(session: Session, data: MemberData, member_id: int | None) -
         errors["slug"] = _(
             "Use lower-case letters a-z, digits and single hyphens only (e.g. sao-paulo)."
         )
+    elif data.slug in RESERVED_SLUGS:
+        errors["slug"] = _("“%(slug)s” is reserved; choose another short name.", slug=data.slug)
     else:
         clash = session.scalar(select(Member.id).where(Member.slug == data.slug))
         if clash is not None and clash != member_id:

@@ -118,6 +118,12 @@ def _filters() -> queries.MemberFilters:
 def index():  # type: ignore[no-untyped-def]
     db = get_session()
     filters = _filters()
+    full = has_permission(current_user, Permission.MANAGE_MEMBERS)
+    if not full:
+        # The directory shows public fields only: no filtering or sorting by the others.
+        filters.tier_id = None
+        if filters.sort not in queries.PUBLIC_SORTS:
+            filters.sort, filters.descending = "name", False
     page = queries.member_page(
         db, filters, _int_arg("page") or 1, current_app.config["MEMBERS_PER_PAGE"]
     )
@@ -128,7 +134,7 @@ def index():  # type: ignore[no-untyped-def]
         regions=terms(db, Vocabulary.REGION),
         tiers=terms(db, Vocabulary.TIER),
         countries=queries.filter_countries(db),
-        full=has_permission(current_user, Permission.MANAGE_MEMBERS),
+        full=full,
         **_labels(),
     )
 

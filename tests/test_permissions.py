@@ -1,0 +1,771 @@
+"""Who may do what: declared permissions, the route matrix, member scope and the uniform 404.
+
+The route tests are derived from the application's URL map: a new endpoint is covered (and
+must declare a permission) without editing this file; only the argument values used to build
+its URL are listed here, and a rule with an unknown argument makes the tests fail.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from dataclasses import dataclass
+from typing import NamedTuple
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask_login import AnonymousUserMixin
+from sqlalchemy import select
+
+from secretariat import create_app
+from secretariat.accounts.models import Role, User
+from secretariat.db import Base, utcnow
+from secretariat.members import services
+from secretariat.members.models import Contact, ContactRole, Member, MemberKind, MemberStatus
+from secretariat.permissions import (
+    POLICY,
+    OutOfScope,
+    Permission,
+    can_access_member,
+    declared_permission,
+    has_permission,
+)
+from secretariat.vocabularies.models import Term, Vocabulary
+from tests.factories import ContactFactory, MemberFactory, TermFactory, UserFactory
+
+# -- the routes, read from the URL map ------------------------------------------------------
+
+
+class Route(NamedTuple):
+    endpoint: str
+    rule: str
+    arguments: frozenset[str]
+    methods: tuple[str, ...]
+    permission: Permission | None
+
+    def __str__(self) -> str:
+        return self.rule
+
+
+def _routes_of(app) -> list[Route]:  # type: ignore[no-untyped-def]
+    return [
+        Route(
+            endpoint=rule.endpoint,
+            rule=rule.rule,
+            arguments=frozenset(rule.arguments),
+            methods=tuple(m for m in ("GET", "POST") if m in rule.methods),
+            permission=declared_permission(app.view_functions[rule.endpoint]),
+        )
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint != "static"
+    ]
+
+
+def _collect_routes() -> list[Route]:
+    """The routes of a throwaway app, read at collection time to parametrize the tests."""
+    with tempfile.TemporaryDirectory() as tmp:
+        app = create_app(
+            {
+                "TESTING": True,
+                "SECRET_KEY": "collect-routes",
+                "DATABASE_URL": "sqlite://",
+                "INSTANCE_PATH": tmp,
+                "OUTBOX_PATH": f"{tmp}/outbox",
+                "SERVER_NAME": "localhost",
+            }
+        )
+        routes = _routes_of(app)
+        app.extensions["secretariat.db"].engine.dispose()
+    return routes
+
+
+ROUTES = _collect_routes()
+PROTECTED = [r for r in ROUTES if r.permission is not Permission.PUBLIC]
+PUBLIC = [r for r in ROUTES if r.permission is Permission.PUBLIC]
+MEMBER_AND_ADMIN = [r for r in ROUTES if r.rule.startswith(("/members/", "/admin/"))]
+ADMIN_AREA = [r for r in ROUTES if r.rule.startswith(("/admin/users/", "/admin/lists/"))]
+MEMBER_PAGES_GET = [r for r in ROUTES if r.rule.startswith("/members/") and "GET" in r.methods]
+SLUG_ROUTES = [r for r in ROUTES if "slug" in r.arguments]
+SLUG_AND_CONTACT_ROUTES = [r for r in ROUTES if {"slug", "contact_id"} <= r.arguments]
+
+
+def _with_methods(routes: list[Route]) -> list:
+    return [pytest.param(r, m, id=f"{m} {r.rule}") for r in routes for m in r.methods]
+
+
+def _by_rule(routes: list[Route]) -> list:
+    return [pytest.param(r, id=r.rule) for r in routes]
+
+
+# -- test data ------------------------------------------------------------------------------
+
+
+@dataclass
+class World:
+    region: Term
+    member_a: Member
+    contact_a: Contact
+    member_b: Member
+    contact_b: Contact
+    other_user: User
+
+
+@pytest.fixture
+def world(db) -> World:
+    member_a = MemberFactory(name="Aardvark City")
+    member_b = MemberFactory(name="Beaver City")
+    world = World(
+        region=member_b.region,
+        member_a=member_a,
+        contact_a=ContactFactory(member=member_a, name="Alice Anchor"),
+        member_b=member_b,
+        contact_b=ContactFactory(member=member_b, name="Bob Beaver", email="bob@beaver.example"),
+        other_user=UserFactory(name="Other Staff"),
+    )
+    db.flush()
+    return world
+
+
+@pytest.fixture
+def focal_point(db, world) -> User:
+    user = UserFactory(focal_point=True, member=world.member_a)
+    db.flush()
+    return user
+
+
+def url_values(route: Route, world: World, **overrides: object) -> dict:
+    """Real values for the arguments of a rule; a new argument name must be added here."""
+    values: dict[str, object] = {
+        "slug": world.member_b.slug,
+        "contact_id": world.contact_b.id,
+        "user_id": world.other_user.id,
+        "term_id": world.region.id,
+        "vocabulary": Vocabulary.REGION.value,
+        "what": "members",
+        "fmt": "csv",
+        "token": "0123456789abcdef",
+    }
+    values.update(overrides)
+    missing = route.arguments - values.keys()
+    assert not missing, f"no test value for {sorted(missing)} of {route.rule}: add one above"
+    return {name: values[name] for name in route.arguments}
+
+
+def build(app, route: Route, world: World, **overrides: object) -> str:  # type: ignore[no-untyped-def]
+    return app.url_map.bind("localhost").build(
+        route.endpoint, url_values(route, world, **overrides)
+    )
+
+
+def form_data(endpoint: str, world: World) -> dict[str, str]:
+    """Valid form data: a missing check would let the request write something."""
+    member = {
+        "name": "Renamed City",
+        "slug": "renamed-city",
+        "kind": MemberKind.CITY.value,
+        "country": "PT",
+        "region_id": str(world.region.id),
+    }
+    contact = {
+        "name": "Someone New",
+        "role": ContactRole.FOCAL_POINT.value,
+        "email": "someone@new.example",
+        "active_from": "2021-01-01",
+    }
+    return {
+        "members.new": {**member, "status": MemberStatus.APPLICANT.value},
+        "members.edit": member,
+        "members.change_status": {"status": MemberStatus.SUSPENDED.value, "reason": "Testing"},
+        "members.new_contact": contact,
+        "members.edit_contact": contact,
+        "members.end_contact": {"active_to": utcnow().date().isoformat()},
+        "users.new": {"email": "new-user@example.org", "name": "New User", "role": "staff"},
+        "users.edit": {"email": "renamed@example.org", "name": "Renamed", "role": "admin"},
+        "vocabularies.edit_list": {"label": "A new region"},
+        "vocabularies.edit_term": {"label": "Renamed region", "position": "3", "is_active": "y"},
+        "accounts.account": {"action": "profile", "profile-name": "Renamed"},
+    }.get(endpoint, {})
+
+
+def request(client, method: str, path: str, data: dict | None = None):  # type: ignore[no-untyped-def]
+    if method == "GET":
+        return client.get(path)
+    return client.post(path, data=data or {})
+
+
+def snapshot(db) -> list:  # type: ignore[no-untyped-def]
+    """Every row of every table, to prove that a refused request wrote nothing."""
+    return [db.execute(select(table)).all() for table in Base.metadata.sorted_tables]
+
+
+def is_sign_in_redirect(response) -> bool:  # type: ignore[no-untyped-def]
+    if response.status_code != 302:
+        return False
+    return urlsplit(response.headers["Location"]).path == "/sign-in"
+
+
+def refused(response) -> bool:  # type: ignore[no-untyped-def]
+    body = response.get_data(as_text=True)
+    return response.status_code == 404 and "Page not found" in body
+
+
+# -- 1. every endpoint declares a permission ------------------------------------------------
+
+
+def test_every_endpoint_declares_a_permission(app):
+    endpoints = [e for e in app.view_functions if e != "static"]
+    assert endpoints
+    undeclared = [e for e in endpoints if declared_permission(app.view_functions[e]) is None]
+    assert undeclared == []
+
+
+def test_collected_routes_are_those_of_the_app(app):
+    assert sorted(_routes_of(app)) == sorted(ROUTES)
+    assert {r.endpoint for r in ROUTES} == set(app.view_functions) - {"static"}
+
+
+def test_an_undeclared_endpoint_is_refused_even_to_an_admin(app, client, auth, db):
+    app.add_url_rule("/undeclared", "undeclared", lambda: "secret")
+    admin = UserFactory(admin=True)
+    db.flush()
+    auth.login(admin)
+    assert refused(client.get("/undeclared"))
+
+
+# -- 2. anonymous users are sent to sign in; public pages answer them ----------------------
+
+
+@pytest.mark.parametrize(("route", "method"), _with_methods(PROTECTED))
+def test_anonymous_is_sent_to_sign_in(app, client, db, world, mailbox, route, method):
+    path = build(app, route, world)
+    before = snapshot(db)
+    response = request(client, method, path, form_data(route.endpoint, world))
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    location = urlsplit(response.headers["Location"])
+    assert location.path == "/sign-in"
+    assert parse_qs(location.query).get("next") == [path]
+    assert snapshot(db) == before
+    assert mailbox.messages == []
+
+
+@pytest.mark.parametrize(("route", "method"), _with_methods(PUBLIC))
+def test_public_pages_answer_anonymous(app, client, world, route, method):
+    response = request(client, method, build(app, route, world))
+    assert response.status_code < 500
+    assert not is_sign_in_redirect(response)
+
+
+def test_there_are_public_and_protected_routes():
+    assert {r.endpoint for r in PUBLIC} >= {"accounts.sign_in", "accounts.forgot_password"}
+    assert {r.endpoint for r in PROTECTED} >= {"dashboard.home", "members.detail", "users.index"}
+
+
+def test_anonymous_cannot_tell_whether_a_member_exists(client, world):
+    real = client.get(f"/members/{world.member_b.slug}")
+    missing = client.get("/members/no-such-member")
+    assert is_sign_in_redirect(real)
+    assert is_sign_in_redirect(missing)
+
+
+# -- 3. a focal point sees and edits only its own member -----------------------------------
+
+
+@pytest.mark.parametrize(("route", "method"), _with_methods(SLUG_ROUTES))
+def test_focal_point_is_refused_another_members_pages(
+    app, client, auth, db, world, focal_point, mailbox, route, method
+):
+    auth.login(focal_point)
+    before = snapshot(db)
+    response = request(client, method, build(app, route, world), form_data(route.endpoint, world))
+    assert refused(response), response.status_code
+    assert snapshot(db) == before
+    assert mailbox.messages == []
+
+
+def test_member_scoped_routes_include_the_contact_pages():
+    assert {(r.endpoint, m) for r in SLUG_ROUTES for m in r.methods} >= {
+        ("members.detail", "GET"),
+        ("members.edit", "GET"),
+        ("members.edit", "POST"),
+        ("members.change_status", "GET"),
+        ("members.change_status", "POST"),
+        ("members.new_contact", "GET"),
+        ("members.new_contact", "POST"),
+        ("members.edit_contact", "GET"),
+        ("members.edit_contact", "POST"),
+        ("members.end_contact", "GET"),
+        ("members.end_contact", "POST"),
+        ("members.invite_contact", "POST"),
+    }
+
+
+@pytest.mark.parametrize(("route", "method"), _with_methods(SLUG_AND_CONTACT_ROUTES))
+def test_focal_point_cannot_reach_another_members_contact_through_own_slug(
+    app, client, auth, db, world, focal_point, mailbox, route, method
+):
+    auth.login(focal_point)
+    before = snapshot(db)
+    path = build(app, route, world, slug=world.member_a.slug, contact_id=world.contact_b.id)
+    response = request(client, method, path, form_data(route.endpoint, world))
+    assert refused(response), response.status_code
+    assert snapshot(db) == before
+    assert mailbox.messages == []
+
+
+def test_staff_can_post_the_same_form_data(client, auth, db, world):
+    """The refusals above are meaningful: the same requests succeed for staff."""
+    auth.login(UserFactory())
+    b, contact = world.member_b.slug, world.contact_b.id
+    for path, endpoint in [
+        (f"/members/{b}/contacts/{contact}/edit", "members.edit_contact"),
+        (f"/members/{b}/contacts/{contact}/end", "members.end_contact"),
+        (f"/members/{b}/contacts/new", "members.new_contact"),
+        (f"/members/{b}/status", "members.change_status"),
+        (f"/members/{b}/edit", "members.edit"),
+    ]:
+        response = client.post(path, data=form_data(endpoint, world))
+        assert response.status_code == 302, (path, response.get_data(as_text=True)[:500])
+    db.expire_all()
+    assert db.get(Member, world.member_b.id).status is MemberStatus.SUSPENDED
+    assert db.get(Member, world.member_b.id).slug == "renamed-city"
+
+
+def test_focal_point_sees_own_member_and_the_directory(client, auth, world, focal_point):
+    auth.login(focal_point)
+    own = client.get(f"/members/{world.member_a.slug}")
+    assert own.status_code == 200
+    assert "Alice Anchor" in own.get_data(as_text=True)
+    assert client.get("/members/").status_code == 200
+    assert client.get("/").status_code == 200
+    for path in (
+        f"/members/{world.member_a.slug}/contacts/new",
+        f"/members/{world.member_a.slug}/contacts/{world.contact_a.id}/edit",
+        f"/members/{world.member_a.slug}/contacts/{world.contact_a.id}/end",
+    ):
+        assert client.get(path).status_code == 200, path
+
+
+def test_focal_point_adds_edits_and_ends_own_contacts(client, auth, db, world, focal_point):
+    auth.login(focal_point)
+    a = world.member_a.slug
+    response = client.post(
+        f"/members/{a}/contacts/new",
+        data={"name": "Carla Novo", "role": "technical_lead", "email": "carla@a.example"},
+    )
+    assert response.status_code == 302
+    added = db.scalar(select(Contact).where(Contact.name == "Carla Novo"))
+    assert added is not None
+    assert added.member_id == world.member_a.id
+    assert added.email == "carla@a.example"
+
+    response = client.post(
+        f"/members/{a}/contacts/{world.contact_a.id}/edit",
+        data={"name": "Alice Renamed", "role": "focal_point", "active_from": "2021-01-01"},
+    )
+    assert response.status_code == 302
+    db.expire_all()
+    assert db.get(Contact, world.contact_a.id).name == "Alice Renamed"
+
+    today = utcnow().date()
+    response = client.post(
+        f"/members/{a}/contacts/{world.contact_a.id}/end", data={"active_to": today.isoformat()}
+    )
+    assert response.status_code == 302
+    db.expire_all()
+    assert db.get(Contact, world.contact_a.id).active_to == today
+    # Nothing of member B changed along the way.
+    contact_b = db.get(Contact, world.contact_b.id)
+    assert (contact_b.name, contact_b.active_to) == ("Bob Beaver", None)
+
+
+def _table_head(body: str) -> str:
+    found = re.search(r"<thead>(.*?)</thead>", body, re.S)
+    assert found, body
+    return found.group(1)
+
+
+def test_focal_point_directory_has_no_private_columns_nor_links_to_others(
+    client, auth, db, world, focal_point
+):
+    tier = TermFactory(vocabulary=Vocabulary.TIER, label="Platinum tier")
+    world.member_b.tier = tier
+    world.member_b.population = 7_654_321
+    db.flush()
+    auth.login(focal_point)
+    body = client.get("/members/").get_data(as_text=True)
+    head = _table_head(body)
+    for private in ("Tier", "Population", "Joined", "sort=population", "sort=joined_on"):
+        assert private not in head
+    tbody = body.split("</thead>", 1)[1]
+    assert "Platinum tier" not in tbody
+    assert "7,654,321" not in body and "7654321" not in body
+    assert "Beaver City" in body
+    assert f'href="/members/{world.member_b.slug}"' not in body
+    assert f'href="/members/{world.member_a.slug}"' in body
+    # Nor the staff actions.
+    assert "/members/new" not in body and "/members/export/" not in body
+
+
+def test_staff_directory_has_the_private_columns(client, auth, world):
+    auth.login(UserFactory())
+    body = client.get("/members/").get_data(as_text=True)
+    head = _table_head(body)
+    assert "Tier" in head and "Population" in head
+    assert f'href="/members/{world.member_b.slug}"' in body
+
+
+def test_focal_point_cannot_learn_tiers_or_populations_from_the_directory(
+    client, auth, db, world, focal_point
+):
+    """The directory ignores ``?tier=`` and ``?sort=population`` for focal points and lists no
+    tiers: otherwise they would learn each member's tier and population rank."""
+    gold = TermFactory(vocabulary=Vocabulary.TIER, label="Gold tier")
+    world.member_a.tier = None
+    world.member_a.population = 10
+    world.member_b.tier = gold
+    world.member_b.population = 9_000_000
+    db.flush()
+    auth.login(focal_point)
+
+    filtered = client.get(f"/members/?tier={gold.id}").get_data(as_text=True)
+    # Ignoring the filter lists both members; obeying it reveals that B alone is "Gold".
+    assert "Aardvark City" in filtered, "the tier filter reveals the tier of each member"
+
+    by_population = client.get("/members/?sort=population&dir=desc").get_data(as_text=True)
+    by_name = client.get("/members/").get_data(as_text=True)
+    order = [by_population.index("Aardvark City"), by_population.index("Beaver City")]
+    name_order = [by_name.index("Aardvark City"), by_name.index("Beaver City")]
+    assert order == name_order, "sorting by population reveals the population rank"
+
+    assert "Gold tier" not in by_name, "the tier filter lists the tiers"
+
+
+# -- 4. a funder user sees neither members nor administration ------------------------------
+
+
+@pytest.mark.parametrize(("route", "method"), _with_methods(MEMBER_AND_ADMIN))
+def test_funder_is_refused_members_and_administration(
+    app, client, auth, db, world, mailbox, route, method
+):
+    auth.login(UserFactory(funder_user=True))
+    before = snapshot(db)
+    response = request(client, method, build(app, route, world), form_data(route.endpoint, world))
+    assert refused(response), response.status_code
+    assert snapshot(db) == before
+    assert mailbox.messages == []
+
+
+def test_funder_sees_home_and_own_account(client, auth, db):
+    funder = UserFactory(funder_user=True, name="Fiona Funder")
+    db.flush()
+    auth.login(funder)
+    home = client.get("/")
+    assert home.status_code == 200
+    assert "/members/" not in home.get_data(as_text=True)
+    assert client.get("/account").status_code == 200
+
+
+def test_member_and_admin_routes_cover_every_area():
+    prefixes = {r.rule.split("/")[1] for r in MEMBER_AND_ADMIN}
+    assert prefixes == {"members", "admin"}
+    assert any(r.endpoint.startswith("vocabularies.") for r in MEMBER_AND_ADMIN)
+    assert any(r.endpoint.startswith("users.") for r in MEMBER_AND_ADMIN)
+
+
+# -- 5. only an admin manages users and lists ----------------------------------------------
+
+
+@pytest.mark.parametrize(("route", "method"), _with_methods(ADMIN_AREA))
+def test_staff_is_refused_users_and_lists(app, client, auth, db, world, mailbox, route, method):
+    auth.login(UserFactory())
+    before = snapshot(db)
+    response = request(client, method, build(app, route, world), form_data(route.endpoint, world))
+    assert refused(response), response.status_code
+    assert snapshot(db) == before
+    assert mailbox.messages == []
+
+
+def test_admin_area_is_admin_only_in_the_policy():
+    assert ADMIN_AREA
+    for route in ADMIN_AREA:
+        assert POLICY[route.permission] == {Role.ADMIN}, route.rule
+
+
+@pytest.mark.parametrize("route", _by_rule(ADMIN_AREA))
+def test_admin_manages_users_and_lists(app, client, auth, db, world, route):
+    auth.login(UserFactory(admin=True))
+    path = build(app, route, world)
+    if "GET" in route.methods:
+        response = client.get(path, follow_redirects=True)
+    else:
+        response = client.post(path, follow_redirects=True)
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+
+
+def test_staff_cannot_invite_a_contact_as_user(client, auth, db, world, mailbox):
+    auth.login(UserFactory())
+    before = snapshot(db)
+    response = client.post(f"/members/{world.member_b.slug}/contacts/{world.contact_b.id}/invite")
+    assert refused(response)
+    assert snapshot(db) == before
+    assert mailbox.messages == []
+
+
+# -- 6. staff works on member pages, import and export -------------------------------------
+
+
+@pytest.mark.parametrize("route", _by_rule(MEMBER_PAGES_GET))
+def test_staff_sees_member_pages(app, client, auth, world, route):
+    auth.login(UserFactory())
+    response = client.get(build(app, route, world))
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+
+
+def test_member_pages_include_import_and_export():
+    assert {r.endpoint for r in MEMBER_PAGES_GET} >= {
+        "members.index",
+        "members.detail",
+        "members.import_upload",
+        "members.export",
+    }
+
+
+def test_staff_exports_and_import_pages(client, auth, world):
+    auth.login(UserFactory())
+    for path in (
+        "/members/import/members",
+        "/members/import/contacts",
+        "/members/export/members.csv",
+        "/members/export/contacts.csv",
+        "/members/export/members.xlsx",
+        "/members/export/contacts.xlsx",
+    ):
+        assert client.get(path).status_code == 200, path
+    exported = client.get("/members/export/contacts.csv").get_data(as_text=True)
+    assert "Bob Beaver" in exported
+
+
+# -- 7. the refusal is the same 404 as a page that does not exist --------------------------
+
+
+def _not_found_pair(client, out_of_scope: str, missing: str) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    client.get("/")  # shows, and so clears, the welcome message flashed at sign-in
+    first, second = client.get(out_of_scope), client.get(missing)
+    assert (first.status_code, second.status_code) == (404, 404)
+    assert first.content_type == second.content_type
+    return first.get_data(as_text=True), second.get_data(as_text=True)
+
+
+def test_out_of_scope_is_the_same_404_as_missing_for_a_focal_point(
+    client, auth, world, focal_point
+):
+    auth.login(focal_point)
+    a, b = world.member_a.slug, world.member_b.slug
+    pairs = [
+        (f"/members/{b}", "/members/no-such-member"),
+        (f"/members/{b}/edit", "/members/no-such-member/edit"),
+        (f"/members/{b}/contacts/new", "/members/no-such-member/contacts/new"),
+        (
+            f"/members/{b}/contacts/{world.contact_b.id}/edit",
+            f"/members/no-such-member/contacts/{world.contact_b.id}/edit",
+        ),
+        (
+            f"/members/{a}/contacts/{world.contact_b.id}/edit",
+            f"/members/{a}/contacts/999999/edit",
+        ),
+        (
+            f"/members/{a}/contacts/{world.contact_b.id}/end",
+            f"/members/{a}/contacts/999999/end",
+        ),
+    ]
+    for out_of_scope, missing in pairs:
+        refused_body, missing_body = _not_found_pair(client, out_of_scope, missing)
+        assert "Page not found" in refused_body
+        assert refused_body == missing_body, out_of_scope
+        assert world.member_b.name not in refused_body
+        assert "Bob Beaver" not in refused_body
+
+
+def test_out_of_scope_is_the_same_404_as_missing_for_a_funder(client, auth, world):
+    auth.login(UserFactory(funder_user=True))
+    refused_body, missing_body = _not_found_pair(
+        client, f"/members/{world.member_b.slug}", "/members/no-such-member"
+    )
+    assert "Page not found" in refused_body
+    assert refused_body == missing_body
+
+
+def test_staff_gets_the_same_404_for_a_user_it_may_not_manage_and_a_missing_one(
+    client, auth, world
+):
+    auth.login(UserFactory())
+    refused_body, missing_body = _not_found_pair(
+        client, f"/admin/users/{world.other_user.id}/edit", "/admin/users/999999/edit"
+    )
+    assert "Page not found" in refused_body
+    assert refused_body == missing_body
+    assert "Other Staff" not in refused_body
+
+
+# -- 8. the services check the scope again -------------------------------------------------
+
+
+def _contact_data(name: str = "Mallory") -> services.ContactData:
+    return services.ContactData(name=name, role=ContactRole.FOCAL_POINT, email="m@x.example")
+
+
+def test_services_refuse_a_focal_point_another_members_contacts(db, world, focal_point):
+    before = snapshot(db)
+    with pytest.raises(OutOfScope):
+        services.add_contact(db, focal_point, world.member_b, _contact_data())
+    with pytest.raises(OutOfScope):
+        services.update_contact(db, focal_point, world.contact_b, _contact_data())
+    with pytest.raises(OutOfScope):
+        services.end_contact(db, focal_point, world.contact_b)
+    assert snapshot(db) == before
+    db.expire_all()
+    assert db.get(Contact, world.contact_b.id).name == "Bob Beaver"
+
+
+def test_services_let_a_focal_point_manage_own_contacts(db, world, focal_point):
+    added = services.add_contact(db, focal_point, world.member_a, _contact_data("Dora"))
+    assert added.member_id == world.member_a.id
+    services.update_contact(db, focal_point, world.contact_a, _contact_data("Alice Again"))
+    services.end_contact(db, focal_point, world.contact_a, utcnow().date())
+    assert world.contact_a.name == "Alice Again"
+    assert world.contact_a.active_to == utcnow().date()
+
+
+def test_services_refuse_a_funder_contacts(db, world):
+    funder = UserFactory(funder_user=True)
+    db.flush()
+    with pytest.raises(OutOfScope):
+        services.add_contact(db, funder, world.member_b, _contact_data())
+    with pytest.raises(OutOfScope):
+        services.update_contact(db, funder, world.contact_b, _contact_data())
+    with pytest.raises(OutOfScope):
+        services.end_contact(db, funder, world.contact_b)
+
+
+@pytest.fixture(params=["focal_point", "funder_user"])
+def non_staff(request, db, world) -> User:
+    if request.param == "focal_point":
+        user = UserFactory(focal_point=True, member=world.member_a)
+    else:
+        user = UserFactory(funder_user=True)
+    db.flush()
+    return user
+
+
+def _member_data(member: Member) -> services.MemberData:
+    data = services.MemberData.from_member(member)
+    data.name = "Taken Over"
+    return data
+
+
+@pytest.mark.parametrize("own", [True, False], ids=["own-member", "other-member"])
+def test_services_refuse_member_changes_to_non_staff(db, world, non_staff, own):
+    member = world.member_a if own else world.member_b
+    before = snapshot(db)
+    with pytest.raises(OutOfScope):
+        services.update_member(db, non_staff, member, _member_data(member))
+    with pytest.raises(OutOfScope):
+        services.change_status(db, non_staff, member, MemberStatus.EXITED, "Because")
+    new = services.MemberData(name="New Town", slug="new-town", kind=MemberKind.CITY, country="PT")
+    with pytest.raises(OutOfScope):
+        services.create_member(db, non_staff, new)
+    assert snapshot(db) == before
+
+
+def test_services_let_staff_change_members(db, world):
+    staff = UserFactory()
+    db.flush()
+    services.update_member(db, staff, world.member_b, _member_data(world.member_b))
+    services.change_status(db, staff, world.member_b, MemberStatus.EXITED, "Left the network")
+    new = services.MemberData(name="New Town", slug="new-town", kind=MemberKind.CITY, country="PT")
+    created = services.create_member(db, staff, new)
+    assert world.member_b.name == "Taken Over"
+    assert world.member_b.status is MemberStatus.EXITED
+    assert created.slug == "new-town"
+
+
+# -- 9. has_permission and can_access_member ------------------------------------------------
+
+ANONYMOUS = "anonymous"
+ALL = {ANONYMOUS, *Role}
+SIGNED_IN = set(Role)
+STAFF = {Role.ADMIN, Role.STAFF}
+
+#: The expected policy, written out: who holds each permission.
+EXPECTED: dict[Permission, set] = {
+    Permission.PUBLIC: ALL,
+    Permission.SIGNED_IN: SIGNED_IN,
+    Permission.VIEW_MEMBER_DIRECTORY: STAFF | {Role.FOCAL_POINT},
+    Permission.VIEW_MEMBER: STAFF | {Role.FOCAL_POINT},
+    Permission.EDIT_CONTACTS: STAFF | {Role.FOCAL_POINT},
+    Permission.MANAGE_MEMBERS: STAFF,
+    Permission.MANAGE_USERS: {Role.ADMIN},
+    Permission.MANAGE_SETTINGS: {Role.ADMIN},
+}
+
+MEMBER_ID = 41
+OTHER_MEMBER_ID = 42
+
+
+def make_user(who: str | Role):  # type: ignore[no-untyped-def]
+    if who == ANONYMOUS:
+        return AnonymousUserMixin()
+    role = Role(who)
+    return User(
+        id=1,
+        role=role,
+        member_id=MEMBER_ID if role is Role.FOCAL_POINT else None,
+        funder_id=7 if role is Role.FUNDER else None,
+    )
+
+
+def test_the_expected_policy_names_every_permission():
+    assert set(EXPECTED) == set(Permission)
+
+
+@pytest.mark.parametrize("who", [ANONYMOUS, *Role])
+@pytest.mark.parametrize("permission", list(Permission))
+def test_has_permission(who, permission):
+    assert has_permission(make_user(who), permission) is (who in EXPECTED[permission])
+
+
+@pytest.mark.parametrize(
+    ("who", "own", "other"),
+    [
+        (ANONYMOUS, False, False),
+        (Role.ADMIN, True, True),
+        (Role.STAFF, True, True),
+        (Role.FOCAL_POINT, True, False),
+        (Role.FUNDER, False, False),
+    ],
+)
+def test_can_access_member(who, own, other):
+    user = make_user(who)
+    assert can_access_member(user, MEMBER_ID) is own
+    assert can_access_member(user, OTHER_MEMBER_ID) is other
+
+
+def test_a_focal_point_without_member_accesses_no_member():
+    user = User(id=1, role=Role.FOCAL_POINT, member_id=None)
+    assert can_access_member(user, MEMBER_ID) is False
+
+
+def test_an_object_without_authentication_flag_holds_nothing_but_public():
+    anything = object()
+    assert has_permission(anything, Permission.PUBLIC)
+    for permission in set(Permission) - {Permission.PUBLIC}:
+        assert not has_permission(anything, permission)
+    assert not can_access_member(anything, MEMBER_ID)
+
+
+def test_navigation_follows_the_policy(client, auth, focal_point):
+    """The navigation shows only what the role may open."""
+    auth.login(focal_point)
+    body = client.get("/").get_data(as_text=True)
+    assert 'href="/members/"' in body
+    assert "/admin/users/" not in body and "/admin/lists/" not in body
