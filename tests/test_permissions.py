@@ -435,7 +435,9 @@ def test_focal_point_cannot_learn_tiers_or_populations_from_the_directory(
     by_name = client.get("/members/").get_data(as_text=True)
     order = [by_population.index("Aardvark City"), by_population.index("Beaver City")]
     name_order = [by_name.index("Aardvark City"), by_name.index("Beaver City")]
-    assert order == name_order, "sorting by population reveals the population rank"
+    assert (order[0] < order[1]) == (name_order[0] < name_order[1]), (
+        "sorting by population reveals the population rank"
+    )
 
     assert "Gold tier" not in by_name, "the tier filter lists the tiers"
 
