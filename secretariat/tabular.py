@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -71,7 +72,7 @@ def _read_csv(data: bytes) -> Table:
 def _read_xlsx(data: bytes) -> Table:
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (InvalidFileException, KeyError, OSError, ValueError) as exc:
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise TableError(_("The file is not a readable .xlsx workbook.")) from exc
     try:
         sheet = workbook.worksheets[0]
@@ -127,6 +128,9 @@ def write_table(
         sheet.append(list(headers))
         for row in rows:
             sheet.append(list(row))
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str) and cell.value.startswith("="):
+                    cell.data_type = "s"
         workbook.save(path_or_buffer)
         return
     buffer = io.StringIO(newline="")

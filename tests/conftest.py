@@ -18,8 +18,8 @@ from email.message import Message
 
 import pytest
 from aiosmtpd.controller import Controller
-from flask.testing import FlaskClient
 from alembic import command
+from flask.testing import FlaskClient
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session

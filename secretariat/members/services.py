@@ -51,7 +51,7 @@ def fold(text: str) -> str:
 def slugify(text: str) -> str:
     """Make an ASCII slug from a name; empty when the name has no Latin letters or digits."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")[:100]
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower())[:100].strip("-")
 
 
 def country_name(code: str | None) -> str:
@@ -115,6 +115,8 @@ def validate_member(session: Session, data: MemberData, member_id: int | None) -
         data.fee_currency = data.fee_currency.strip().upper()
     if data.website:
         data.website = data.website.strip()
+    if data.notes:
+        data.notes = data.notes.replace("\r\n", "\n").replace("\r", "\n")
     if not data.name:
         errors["name"] = _("Enter the member's name.")
     elif len(data.name) > 255:

@@ -273,6 +273,8 @@ def plan_member_import(session: Session, table: Table) -> ImportPlan:
             values["population"] = cell("population", _int)
         if "joined_on" in present:
             values["joined_on"] = cell("joined_on", _date)
+            if values["joined_on"] is None and target is not None and target.joined_on:
+                del values["joined_on"]  # an empty cell keeps the date the services set
         if "tier" in present:
             values["tier_id"] = cell("tier", lambda v: _term(tiers, v, _("tier")))
         if "annual_fee" in present:
@@ -445,10 +447,14 @@ def plan_contact_import(session: Session, table: Table, today: date | None = Non
         return plan
     present = set(table.headers)
     members = {m.slug: m for m in session.scalars(select(Member))}
-    existing: dict[str, Contact] = {}
-    for contact in session.scalars(select(Contact).options(joinedload(Contact.member))):
-        existing[_contact_key(contact.member.slug, contact.email, contact.name)] = contact
-    seen: dict[str, int] = {}
+    existing: dict[str, list[Contact]] = {}
+    for contact in session.scalars(
+        select(Contact).options(joinedload(Contact.member)).order_by(Contact.id)
+    ):
+        existing.setdefault(
+            _contact_key(contact.member.slug, contact.email, contact.name), []
+        ).append(contact)
+    seen: dict[tuple[str, date | None], int] = {}
     primary_rows: dict[str, int] = {}
 
     for number, row in table.rows:
@@ -466,7 +472,11 @@ def plan_contact_import(session: Session, table: Table, today: date | None = Non
         name = _text(row.get("name")) or ""
         email = _text(row.get("email")) if "email" in present else None
         key = _contact_key(member_slug, email, name)
-        target = existing.get(key)
+        try:
+            row_start = _date(row.get("active_from")) if "active_from" in present else None
+        except CellError:
+            row_start = None
+        target = _match_contact(existing.get(key, []), row_start)
         base = (
             services.ContactData.from_contact(target)
             if target
@@ -482,6 +492,8 @@ def plan_contact_import(session: Session, table: Table, today: date | None = Non
         for column in ("active_from", "active_to"):
             if column in present:
                 values[column] = cell(column, _date)
+        if values.get("active_from", 0) is None and target is not None and target.active_from:
+            del values["active_from"]  # an empty cell keeps the start date (today by default)
         data = services.ContactData(**{**base.__dict__, **values})
         if values["role"] is None:
             data.role = None  # type: ignore[assignment]
@@ -491,16 +503,16 @@ def plan_contact_import(session: Session, table: Table, today: date | None = Non
             if name_ == "role" and values["role"] is None:
                 continue
             row_errors.append(RowError(number, name_, message))
-        if key in seen:
+        if (key, row_start) in seen:
             row_errors.append(
                 RowError(
                     number,
                     "email" if email else "name",
-                    _("The same contact is also on row %(other)d.", other=seen[key]),
+                    _("The same contact is also on row %(other)d.", other=seen[(key, row_start)]),
                 )
             )
         else:
-            seen[key] = number
+            seen[(key, row_start)] = number
         if data.is_primary and member is not None:
             if member_slug in primary_rows:
                 row_errors.append(
@@ -533,6 +545,18 @@ def plan_contact_import(session: Session, table: Table, today: date | None = Non
             else:
                 plan.unchanged += 1
     return plan
+
+
+def _match_contact(candidates: list[Contact], start: date | None) -> Contact | None:
+    """The contact a row updates: the same person and, when there are several, start date."""
+    if start is not None:
+        for contact in candidates:
+            if contact.active_from == start:
+                return contact
+    if len(candidates) == 1:
+        return candidates[0]
+    current = [c for c in candidates if c.active_to is None]
+    return current[-1] if current else (candidates[-1] if candidates else None)
 
 
 def _contact_creator(member_id: int, data: services.ContactData):  # type: ignore[no-untyped-def]

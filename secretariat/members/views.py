@@ -416,10 +416,23 @@ def invite_contact(slug: str, contact_id: int):  # type: ignore[no-untyped-def]
 # -- import and export ----------------------------------------------------------------------
 
 
+#: Previewed uploads that were never confirmed are removed after this long.
+PENDING_IMPORT_SECONDS = 24 * 3600
+#: At most this many previews wait for confirmation in one browser session.
+PENDING_IMPORTS_PER_SESSION = 5
+
+
 def _import_folder() -> Path:
     folder = Path(current_app.instance_path) / "imports"
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def _forget_stale_imports(folder: Path) -> None:
+    cutoff = utcnow().timestamp() - PENDING_IMPORT_SECONDS
+    for path in folder.iterdir():
+        if path.is_file() and path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
 
 
 def _stored_upload(what: str, token: str) -> tuple[Path, str] | None:
@@ -453,9 +466,14 @@ def import_upload(what: str):  # type: ignore[no-untyped-def]
             if plan.ok and plan.has_changes:
                 token = secrets.token_hex(16)
                 fmt = Path(filename).suffix.lower().lstrip(".")
-                (_import_folder() / f"{token}.{fmt}").write_bytes(data)
+                folder = _import_folder()
+                _forget_stale_imports(folder)
+                (folder / f"{token}.{fmt}").write_bytes(data)
                 pending = dict(session.get("pending_imports", {}))
                 pending[token] = {"what": what, "format": fmt, "filename": filename}
+                for old in list(pending)[:-PENDING_IMPORTS_PER_SESSION]:
+                    entry = pending.pop(old)
+                    (folder / f"{old}.{entry['format']}").unlink(missing_ok=True)
                 session["pending_imports"] = pending
     columns = transfer.MEMBER_COLUMNS if what == "members" else transfer.CONTACT_COLUMNS
     return render_template(
