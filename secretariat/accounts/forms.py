@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
-from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import Email, InputRequired, Length, ValidationError
 
 from secretariat.accounts.models import Role
 from secretariat.accounts.passwords import MAX_PASSWORD_LENGTH, password_problem
@@ -79,10 +79,10 @@ class UserForm(FlaskForm):
         validators=[InputRequired()],
     )
     member = SelectField(
-        _l("Member (for focal points)"), coerce=str, validators=[Optional()], validate_choice=True
+        _l("Member (for focal points)"), coerce=str, validate_choice=True
     )
     funder = SelectField(
-        _l("Funder (for funder users)"), coerce=str, validators=[Optional()], validate_choice=True
+        _l("Funder (for funder users)"), coerce=str, validate_choice=True
     )
 
     def __init__(self, *args, member_choices=(), funder_choices=(), **kwargs):  # type: ignore[no-untyped-def]

@@ -342,6 +342,8 @@ def update_user(session: Session, actor: User, user: User, data: UserData) -> No
         raise AccountError(_("You cannot remove your own administrator role."), field="role")
     if user.role is Role.ADMIN and data.role is not Role.ADMIN:
         _ensure_other_admin(session, user)
+    if data.contact is None and data.member is not None and data.member.id == user.member_id:
+        data.contact = user.contact  # editing a focal point keeps the link to its contact
     changed_scope = (user.role, user.member_id, user.funder_id) != (
         data.role,
         data.member.id if data.member else None,
@@ -380,8 +382,16 @@ def reactivate_user(session: Session, user: User) -> None:
     session.flush()
 
 
+def invalidate_password_links(session: Session, user: User) -> None:
+    """After a new password, outstanding invitation and reset links must not replace it."""
+    now = utcnow()
+    for purpose in (TokenPurpose.PASSWORD_RESET, TokenPurpose.INVITATION):
+        _invalidate_tokens(session, user, purpose, now)
+
+
 def change_password(session: Session, user: User, current: str, new: str) -> None:
     if not passwords.verify_password(user.password_hash, current):
         raise AccountError(_("The current password is not right."), field="current_password")
     set_password(user, new)
+    invalidate_password_links(session, user)
     session.flush()

@@ -120,8 +120,8 @@ def sign_out():  # type: ignore[no-untyped-def]
     if not form.validate_on_submit():
         abort(400)
     services.rotate_session(current_user._get_current_object())
-    logout_user()
     session.clear()
+    logout_user()  # after clearing: it marks the remember-me cookie for deletion
     flash(_("You are signed out."), "info")
     return redirect(url_for("accounts.sign_in"))
 
@@ -147,8 +147,12 @@ def _set_password_with_token(token: str, purpose: TokenPurpose, template: str): 
         return render_template("accounts/link_invalid.html", message=message), 410
     form = SetPasswordForm()
     if form.validate_on_submit():
-        user = services.consume_token(db, token, purpose)
+        try:
+            user = services.consume_token(db, token, purpose)
+        except services.AccountError as exc:  # used by a concurrent request meanwhile
+            return render_template("accounts/link_invalid.html", message=exc.message), 410
         services.set_password(user, form.password.data)
+        services.invalidate_password_links(db, user)
         services.record_sign_in(db, user)
         _sign_in(user)
         flash(_("Your password is set. Welcome, %(name)s.", name=user.name), "success")
