@@ -31,7 +31,7 @@ def home():  # type: ignore[no-untyped-def]
         return render_template("dashboard/staff.html", data=queries.dashboard(db, today), **labels)
     if current_user.role is Role.FOCAL_POINT:
         member = queries.member_detail(db, current_user.member.slug)
-        current = [c for c in member.contacts if c.is_current(today)]
+        current, _others = queries.split_contacts(member, today)
         return render_template(
             "dashboard/focal_point.html",
             member=member,

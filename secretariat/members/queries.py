@@ -186,3 +186,13 @@ def member_detail(session: Session, slug: str) -> Member | None:
             selectinload(Member.status_changes).joinedload(MemberStatusChange.changed_by),
         )
     )
+
+
+def split_contacts(member: Member, today: date) -> tuple[list[Contact], list[Contact]]:
+    """Current contacts (primary focal point first, then focal points) and the others."""
+    current = sorted(
+        (c for c in member.contacts if c.is_current(today)),
+        key=lambda c: (not c.is_primary, c.role is not ContactRole.FOCAL_POINT, c.name),
+    )
+    others = [c for c in member.contacts if not c.is_current(today)]
+    return current, others

@@ -213,11 +213,7 @@ def detail(slug: str):  # type: ignore[no-untyped-def]
         abort(404)
     ensure_member_scope(current_user, member.id)
     today = utcnow().date()
-    current = sorted(
-        (c for c in member.contacts if c.is_current(today)),
-        key=lambda c: (not c.is_primary, c.role is not ContactRole.FOCAL_POINT, c.name),
-    )
-    past = [c for c in member.contacts if not c.is_current(today)]
+    current, past = queries.split_contacts(member, today)
     users_by_contact = {}
     if has_permission(current_user, Permission.MANAGE_USERS):
         users_by_contact = {
