@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from tests.accounts.helpers import assert_session_ended, sign_in, signed_in_client
 from tests.conftest import PASSWORD
 from tests.factories import UserFactory
 
@@ -18,22 +19,6 @@ def user(db, auth):
     db.flush()
     auth.login(user)
     return user
-
-
-def sign_in(client, email: str, password: str = PASSWORD):
-    return client.post("/sign-in", data={"email": email, "password": password})
-
-
-def signed_in_client(app, user, password: str = PASSWORD):
-    other = app.test_client()
-    assert sign_in(other, user.email, password).status_code == 302
-    return other
-
-
-def assert_session_ended(client) -> None:
-    response = client.get("/")
-    assert response.status_code == 302
-    assert urlsplit(response.headers["Location"]).path == "/sign-in"
 
 
 def change_password(client, current: str, new: str, confirm: str | None = None):

@@ -3,46 +3,23 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select, update
 
 from secretariat.accounts import services
 from secretariat.accounts.models import LoginToken, TokenPurpose, User
-from tests.conftest import PASSWORD
+from tests.accounts.helpers import (
+    assert_session_ended,
+    assert_signed_out,
+    session_user_id,
+    sign_in,
+    signed_in_client,
+)
 from tests.factories import MemberFactory, UserFactory
 
 NEW_PASSWORD = "a brand new passphrase"
 EXPIRED = "This link has expired or has already been used."
-
-
-def sign_in(client, email: str, password: str = PASSWORD):
-    return client.post("/sign-in", data={"email": email, "password": password})
-
-
-def signed_in_client(app, user, password: str = PASSWORD):
-    other = app.test_client()
-    assert sign_in(other, user.email, password).status_code == 302
-    return other
-
-
-def session_user_id(client) -> str | None:
-    with client.session_transaction() as session:
-        return session.get("_user_id")
-
-
-def assert_signed_out(client) -> None:
-    assert session_user_id(client) is None
-    response = client.get("/")
-    assert response.status_code == 302
-    assert urlsplit(response.headers["Location"]).path == "/sign-in"
-
-
-def assert_session_ended(client) -> None:
-    response = client.get("/")
-    assert response.status_code == 302
-    assert urlsplit(response.headers["Location"]).path == "/sign-in"
 
 
 def assert_signed_in_as(client, user) -> None:

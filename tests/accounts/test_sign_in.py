@@ -10,32 +10,11 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from secretariat import create_app
+from tests.accounts.helpers import assert_signed_out, session_user_id, sign_in, signed_in_client
 from tests.conftest import PASSWORD, app_config
 from tests.factories import UserFactory
 
 INVALID = "The e-mail address or password is not right."
-
-
-def sign_in(client, email: str, password: str = PASSWORD, **extra):
-    return client.post("/sign-in", data={"email": email, "password": password, **extra})
-
-
-def signed_in_client(app, user, password: str = PASSWORD):
-    other = app.test_client()
-    assert sign_in(other, user.email, password).status_code == 302
-    return other
-
-
-def session_user_id(client) -> str | None:
-    with client.session_transaction() as session:
-        return session.get("_user_id")
-
-
-def assert_signed_out(client) -> None:
-    assert session_user_id(client) is None
-    response = client.get("/")
-    assert response.status_code == 302
-    assert urlsplit(response.headers["Location"]).path == "/sign-in"
 
 
 def set_cookie_header(response, name: str) -> dict[str, str | bool]:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from secretariat.accounts import services
 from secretariat.accounts.models import LoginToken, Role, TokenPurpose, User
-from tests.conftest import PASSWORD
+from tests.accounts.helpers import assert_session_ended, sign_in, signed_in_client
 from tests.factories import ContactFactory, FunderFactory, MemberFactory, UserFactory
 
 
@@ -21,22 +21,6 @@ def admin(db, auth):
     db.flush()
     auth.login(user)
     return user
-
-
-def sign_in(client, email: str, password: str = PASSWORD):
-    return client.post("/sign-in", data={"email": email, "password": password})
-
-
-def signed_in_client(app, user, password: str = PASSWORD):
-    other = app.test_client()
-    assert sign_in(other, user.email, password).status_code == 302
-    return other
-
-
-def assert_session_ended(client) -> None:
-    response = client.get("/")
-    assert response.status_code == 302
-    assert urlsplit(response.headers["Location"]).path == "/sign-in"
 
 
 def user_form(**values) -> dict[str, str]:
