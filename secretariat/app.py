@@ -6,7 +6,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, render_template
+from flask import Flask, current_app, render_template
 from flask_babel import (
     format_currency,
     format_date,
@@ -14,6 +14,7 @@ from flask_babel import (
     format_decimal,
     get_locale,
 )
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
@@ -47,14 +48,10 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
 
 
 def _select_locale() -> str:
-    from flask import current_app
-
     return current_app.config["DEFAULT_LOCALE"]
 
 
 def _select_timezone() -> str:
-    from flask import current_app
-
     return current_app.config["TIMEZONE"]
 
 
@@ -69,7 +66,7 @@ def _init_extensions(app: Flask) -> None:
     )
     login_manager.init_app(app)
     login_manager.login_view = "accounts.sign_in"
-    login_manager.login_message = _lazy("Please sign in to see this page.")
+    login_manager.login_message = _l("Please sign in to see this page.")
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
@@ -79,11 +76,6 @@ def _init_extensions(app: Flask) -> None:
 
         return load_session_user(db.get_session(), session_id)
 
-
-def _lazy(text: str):  # type: ignore[no-untyped-def]
-    from flask_babel import lazy_gettext
-
-    return lazy_gettext(text)
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -99,12 +91,12 @@ def _register_blueprints(app: Flask) -> None:
 
 def _register_error_pages(app: Flask) -> None:
     titles = {
-        400: _lazy("Bad request"),
-        403: _lazy("Not allowed"),
-        404: _lazy("Page not found"),
-        405: _lazy("Method not allowed"),
-        413: _lazy("File too large"),
-        500: _lazy("Something went wrong"),
+        400: _l("Bad request"),
+        403: _l("Not allowed"),
+        404: _l("Page not found"),
+        405: _l("Method not allowed"),
+        413: _l("File too large"),
+        500: _l("Something went wrong"),
     }
 
     @app.errorhandler(HTTPException)

@@ -9,8 +9,7 @@ from sqlalchemy import select
 from secretariat.accounts.models import Role, User
 from secretariat.db import get_session, utcnow
 from secretariat.members import queries
-from secretariat.members.forms import KIND_LABELS, ROLE_LABELS, STATUS_LABELS
-from secretariat.members.services import country_name
+from secretariat.members.forms import template_labels
 from secretariat.permissions import Permission, requires
 
 bp = Blueprint("dashboard", __name__)
@@ -21,12 +20,7 @@ bp = Blueprint("dashboard", __name__)
 def home():  # type: ignore[no-untyped-def]
     db = get_session()
     today = utcnow().date()
-    labels = {
-        "status_labels": STATUS_LABELS,
-        "kind_labels": KIND_LABELS,
-        "role_labels": ROLE_LABELS,
-        "country_name": country_name,
-    }
+    labels = template_labels()
     if current_user.is_staff:
         return render_template("dashboard/staff.html", data=queries.dashboard(db, today), **labels)
     if current_user.role is Role.FOCAL_POINT:

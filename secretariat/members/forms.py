@@ -45,6 +45,18 @@ ROLE_LABELS = {
 }
 
 
+def template_labels() -> dict:
+    """The display names the register's templates need."""
+    from secretariat.members.services import country_name
+
+    return {
+        "kind_labels": KIND_LABELS,
+        "status_labels": STATUS_LABELS,
+        "role_labels": ROLE_LABELS,
+        "country_name": country_name,
+    }
+
+
 def _choices(labels: dict) -> list[SelectChoice]:
     return options((key.value, label) for key, label in labels.items())
 

@@ -162,9 +162,7 @@ def _decimal(value: Any) -> Decimal | None:
         raise CellError(_("“%(value)s” is not an amount.", value=value)) from exc
     if not amount.is_finite():
         raise CellError(_("“%(value)s” is not an amount.", value=value))
-    return (
-        amount.quantize(Decimal("0.01")) if amount == amount.quantize(Decimal("0.01")) else amount
-    )
+    return amount  # more than two decimal places is refused by the member validation
 
 
 def _bool(value: Any) -> bool:

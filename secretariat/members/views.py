@@ -32,8 +32,6 @@ from secretariat.forms import options
 from secretariat.mail import MailError
 from secretariat.members import queries, services, transfer
 from secretariat.members.forms import (
-    KIND_LABELS,
-    ROLE_LABELS,
     STATUS_LABELS,
     ContactForm,
     EndContactForm,
@@ -42,6 +40,7 @@ from secretariat.members.forms import (
     MemberForm,
     NewMemberForm,
     StatusForm,
+    template_labels,
 )
 from secretariat.members.models import Contact, ContactRole, Member, MemberKind, MemberStatus
 from secretariat.permissions import Permission, ensure_member_scope, has_permission, requires
@@ -73,14 +72,6 @@ def language_choices() -> tuple[tuple[str, str], ...]:
         )
     )
 
-
-def _labels() -> dict:
-    return {
-        "kind_labels": KIND_LABELS,
-        "status_labels": STATUS_LABELS,
-        "role_labels": ROLE_LABELS,
-        "country_name": services.country_name,
-    }
 
 
 def _member_or_404(slug: str) -> Member:
@@ -135,7 +126,7 @@ def index():  # type: ignore[no-untyped-def]
         tiers=terms(db, Vocabulary.TIER),
         countries=queries.filter_countries(db),
         full=full,
-        **_labels(),
+        **template_labels(),
     )
 
 
@@ -229,7 +220,7 @@ def detail(slug: str):  # type: ignore[no-untyped-def]
         has_primary=any(c.is_primary for c in current),
         status_form=StatusForm(),
         today=today,
-        **_labels(),
+        **template_labels(),
     )
 
 
@@ -284,7 +275,7 @@ def change_status(slug: str):  # type: ignore[no-untyped-def]
                 "success",
             )
             return redirect(url_for("members.detail", slug=member.slug))
-    return render_template("members/status.html", form=form, member=member, **_labels())
+    return render_template("members/status.html", form=form, member=member, **template_labels())
 
 
 # -- contacts -------------------------------------------------------------------------------
