@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from babel.dates import format_interval, format_skeleton
 from flask import Flask, current_app, render_template
 from flask_babel import (
     format_currency,
@@ -77,15 +79,26 @@ def _init_extensions(app: Flask) -> None:
         return load_session_user(db.get_session(), session_id)
 
 
-
 def _register_blueprints(app: Flask) -> None:
     from secretariat.accounts.views import bp as accounts_bp
     from secretariat.accounts.views import users_bp
     from secretariat.dashboard.views import bp as dashboard_bp
+    from secretariat.events.views import bp as events_bp
+    from secretariat.exchanges.views import bp as exchanges_bp
+    from secretariat.groups.views import bp as groups_bp
     from secretariat.members.views import bp as members_bp
     from secretariat.vocabularies.views import bp as vocabularies_bp
 
-    for blueprint in (accounts_bp, users_bp, dashboard_bp, members_bp, vocabularies_bp):
+    for blueprint in (
+        accounts_bp,
+        users_bp,
+        dashboard_bp,
+        members_bp,
+        groups_bp,
+        events_bp,
+        exchanges_bp,
+        vocabularies_bp,
+    ):
         app.register_blueprint(blueprint)
 
 
@@ -132,6 +145,27 @@ def _register_template_helpers(app: Flask) -> None:
     @app.template_filter("datetime")
     def _datetime(value: datetime | None, format: str = "medium") -> str:
         return format_datetime(value, format) if value else ""
+
+    @app.template_filter("interval")
+    def _interval(start: datetime, end: datetime, zone: str | None = None) -> str:
+        """A time range in a zone (the network's by default): "Wed, Mar 3, 2027, 14:00 – 16:00"."""
+        tz = ZoneInfo(zone or app.config["TIMEZONE"])
+        start, end = start.astimezone(tz), end.astimezone(tz)
+        locale = get_locale()
+        if start.date() == end.date():
+            text = (
+                format_skeleton("yMMMEd", start, tzinfo=tz, locale=locale)
+                + ", "
+                + format_interval(start, end, "Hm", tzinfo=tz, locale=locale)
+            )
+        else:
+            text = " – ".join(
+                format_skeleton("yMMMEd", moment, tzinfo=tz, locale=locale)
+                + ", "
+                + format_skeleton("Hm", moment, tzinfo=tz, locale=locale)
+                for moment in (start, end)
+            )
+        return f"{text} {start.tzname()}"
 
     @app.template_filter("number")
     def _number(value: Any) -> str:

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from secretariat.accounts import services as accounts
 from secretariat.accounts.models import Role
 from secretariat.db import get_db
+from secretariat.demo_activity import load_activity
 from secretariat.funding.models import Funder
 from secretariat.members import transfer
 from secretariat.members.models import Member
@@ -78,10 +79,14 @@ def load_demo(session: Session) -> dict[str, int]:
             password=DEMO_PASSWORD,
         )
         users_created += 1
+    staff = accounts.get_user_by_email(session, "staff@demo.example")
+    assert staff is not None
+    activity = load_activity(session, staff)
     return {
         "members_added": len(members.creates),
         "contacts_added": len(contacts.creates),
         "users_added": users_created,
+        **activity,
     }
 
 
@@ -97,8 +102,9 @@ def seed_demo() -> None:
     with get_db().transaction() as session:
         counts = load_demo(session)
     click.echo(
-        "Demo data ready: {members_added} members, {contacts_added} contacts and "
-        "{users_added} accounts added.".format(**counts)
+        "Demo data ready: {members_added} members, {contacts_added} contacts, "
+        "{users_added} accounts, {groups_added} working groups, {events_added} events and "
+        "{exchanges_added} peer exchanges added.".format(**counts)
     )
     click.echo(f"Demo accounts (password: {DEMO_PASSWORD}):")
     for email, _name, role, member_slug in ACCOUNTS:

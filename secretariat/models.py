@@ -2,7 +2,18 @@
 
 from secretariat.accounts.models import LoginToken, Role, TokenPurpose, User
 from secretariat.db import Base
+from secretariat.events.models import (
+    Attendance,
+    AttendanceImport,
+    CalendarFeed,
+    Event,
+    Invitation,
+    Registration,
+    UnmatchedAttendee,
+)
+from secretariat.exchanges.models import PeerExchange
 from secretariat.funding.models import Funder
+from secretariat.groups.models import GroupMembership, WorkingGroup
 from secretariat.members.models import (
     Contact,
     ContactRole,
@@ -14,6 +25,16 @@ from secretariat.members.models import (
 from secretariat.vocabularies.models import Term, Vocabulary
 
 __all__ = [
+    "Attendance",
+    "AttendanceImport",
+    "CalendarFeed",
+    "Event",
+    "GroupMembership",
+    "Invitation",
+    "PeerExchange",
+    "Registration",
+    "UnmatchedAttendee",
+    "WorkingGroup",
     "Base",
     "Contact",
     "ContactRole",

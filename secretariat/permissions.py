@@ -39,8 +39,24 @@ class Permission(enum.StrEnum):
     MANAGE_MEMBERS = "members.manage"
     #: Invite, edit and deactivate users.
     MANAGE_USERS = "users.manage"
-    #: Configurable lists (regions, tiers).
+    #: Configurable lists (regions, tiers, themes).
     MANAGE_SETTINGS = "settings.manage"
+    #: Working-group list and pages (members and roles).
+    VIEW_GROUPS = "groups.view"
+    #: Create, edit and close groups; add and remove their members.
+    MANAGE_GROUPS = "groups.manage"
+    #: Event pages; focal points only the events their member is invited to.
+    VIEW_EVENTS = "events.view"
+    #: Register or decline for an event; focal points only for their own member's contacts.
+    RESPOND_TO_EVENTS = "events.respond"
+    #: Create, edit and cancel events, send invitations, record and import attendance.
+    MANAGE_EVENTS = "events.manage"
+    #: A personal calendar feed of one's upcoming events.
+    USE_CALENDAR_FEED = "calendar.feed"
+    #: Propose a peer exchange; focal points only exchanges involving their own member.
+    PROPOSE_EXCHANGES = "exchanges.propose"
+    #: Record, confirm, edit and delete any exchange; the network graph and its exports.
+    MANAGE_EXCHANGES = "exchanges.manage"
 
 
 _STAFF = frozenset({Role.ADMIN, Role.STAFF})
@@ -52,6 +68,14 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.MANAGE_MEMBERS: _STAFF,
     Permission.MANAGE_USERS: frozenset({Role.ADMIN}),
     Permission.MANAGE_SETTINGS: frozenset({Role.ADMIN}),
+    Permission.VIEW_GROUPS: _STAFF | {Role.FOCAL_POINT},
+    Permission.MANAGE_GROUPS: _STAFF,
+    Permission.VIEW_EVENTS: _STAFF | {Role.FOCAL_POINT},
+    Permission.RESPOND_TO_EVENTS: _STAFF | {Role.FOCAL_POINT},
+    Permission.MANAGE_EVENTS: _STAFF,
+    Permission.USE_CALENDAR_FEED: _STAFF | {Role.FOCAL_POINT},
+    Permission.PROPOSE_EXCHANGES: _STAFF | {Role.FOCAL_POINT},
+    Permission.MANAGE_EXCHANGES: _STAFF,
 }
 
 
@@ -77,6 +101,11 @@ def can_access_member(user: Any, member_id: int) -> bool:
     if user.role in _STAFF:
         return True
     return user.role is Role.FOCAL_POINT and user.member_id == member_id
+
+
+def is_staff(user: Any) -> bool:
+    """Whether the user is secretariat staff (staff or admin), who see every member."""
+    return bool(getattr(user, "is_authenticated", False)) and user.role in _STAFF
 
 
 def ensure_member_scope(user: User, member_id: int) -> None:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import factory
 from argon2 import PasswordHasher
 from factory.alchemy import SQLAlchemyModelFactory
 
 from secretariat.accounts.models import Role, User
+from secretariat.events.models import Audience, Event, EventType, Invitation
+from secretariat.exchanges.models import ExchangeStatus, ExchangeType, PeerExchange
 from secretariat.funding.models import Funder
+from secretariat.groups.models import GroupMembership, GroupRole, GroupStatus, WorkingGroup
 from secretariat.members.models import Contact, ContactRole, Member, MemberKind, MemberStatus
 from secretariat.members.services import fold
 from secretariat.vocabularies.models import Term, Vocabulary
@@ -103,3 +106,58 @@ class UserFactory(Base):
         admin = factory.Trait(role=Role.ADMIN)
         focal_point = factory.Trait(role=Role.FOCAL_POINT, member=factory.SubFactory(MemberFactory))
         funder_user = factory.Trait(role=Role.FUNDER, funder=factory.SubFactory(FunderFactory))
+
+
+class WorkingGroupFactory(Base):
+    class Meta:
+        model = WorkingGroup
+
+    name = factory.Sequence(lambda n: f"Group {n}")
+    slug = factory.Sequence(lambda n: f"group-{n}")
+    status = GroupStatus.ACTIVE
+    started_on = date(2022, 1, 1)
+    theme = factory.SubFactory(TermFactory, vocabulary=Vocabulary.THEME)
+
+
+class GroupMembershipFactory(Base):
+    class Meta:
+        model = GroupMembership
+
+    group = factory.SubFactory(WorkingGroupFactory)
+    member = factory.SubFactory(MemberFactory)
+    role = GroupRole.MEMBER
+    joined_on = date(2022, 1, 1)
+
+
+class EventFactory(Base):
+    class Meta:
+        model = Event
+
+    title = factory.Sequence(lambda n: f"Event {n}")
+    event_type = EventType.WEBINAR
+    starts_at = factory.LazyFunction(
+        lambda: datetime.now(UTC).replace(minute=0, second=0, microsecond=0) + timedelta(days=14)
+    )
+    ends_at = factory.LazyAttribute(lambda o: o.starts_at + timedelta(hours=2))
+    is_online = True
+
+
+class InvitationFactory(Base):
+    class Meta:
+        model = Invitation
+
+    event = factory.SubFactory(EventFactory)
+    member = factory.SubFactory(MemberFactory)
+    audience = Audience.CHOSEN
+
+
+class PeerExchangeFactory(Base):
+    class Meta:
+        model = PeerExchange
+
+    from_member = factory.SubFactory(MemberFactory)
+    to_member = factory.SubFactory(MemberFactory)
+    exchange_type = ExchangeType.STUDY_VISIT
+    occurred_on = date(2026, 5, 12)
+    description = factory.Sequence(lambda n: f"Exchange {n}")
+    status = ExchangeStatus.CONFIRMED

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import tempfile
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
@@ -20,6 +21,14 @@ from sqlalchemy import select
 from secretariat import create_app
 from secretariat.accounts.models import Role, User
 from secretariat.db import Base, utcnow
+from secretariat.events.models import (
+    Event,
+    Invitation,
+    UnmatchedAttendee,
+    UnmatchedStatus,
+)
+from secretariat.exchanges.models import ExchangeStatus, PeerExchange
+from secretariat.groups.models import GroupMembership, WorkingGroup
 from secretariat.members import services
 from secretariat.members.models import Contact, ContactRole, Member, MemberKind, MemberStatus
 from secretariat.permissions import (
@@ -31,7 +40,17 @@ from secretariat.permissions import (
     has_permission,
 )
 from secretariat.vocabularies.models import Term, Vocabulary
-from tests.factories import ContactFactory, MemberFactory, TermFactory, UserFactory
+from tests.factories import (
+    ContactFactory,
+    EventFactory,
+    GroupMembershipFactory,
+    InvitationFactory,
+    MemberFactory,
+    PeerExchangeFactory,
+    TermFactory,
+    UserFactory,
+    WorkingGroupFactory,
+)
 
 # -- the routes, read from the URL map ------------------------------------------------------
 
@@ -87,6 +106,17 @@ ADMIN_AREA = [r for r in ROUTES if r.rule.startswith(("/admin/users/", "/admin/l
 MEMBER_PAGES_GET = [r for r in ROUTES if r.rule.startswith("/members/") and "GET" in r.methods]
 SLUG_ROUTES = [r for r in ROUTES if "slug" in r.arguments]
 SLUG_AND_CONTACT_ROUTES = [r for r in ROUTES if {"slug", "contact_id"} <= r.arguments]
+#: The pages of the network's activity: groups, events, exchanges and the network graph.
+ACTIVITY = [
+    r for r in ROUTES if r.rule.split("/")[1] in {"groups", "events", "exchanges", "network"}
+]
+STAFF_ONLY_ACTIVITY = [
+    r
+    for r in ACTIVITY
+    if r.permission
+    in {Permission.MANAGE_GROUPS, Permission.MANAGE_EVENTS, Permission.MANAGE_EXCHANGES}
+]
+EVENT_PAGES = [r for r in ACTIVITY if "event_id" in r.arguments]
 
 
 def _with_methods(routes: list[Route]) -> list:
@@ -108,12 +138,25 @@ class World:
     member_b: Member
     contact_b: Contact
     other_user: User
+    group: WorkingGroup
+    membership: GroupMembership
+    event: Event
+    invitation: Invitation
+    unmatched: UnmatchedAttendee
+    exchange: PeerExchange
 
 
 @pytest.fixture
 def world(db) -> World:
     member_a = MemberFactory(name="Aardvark City")
     member_b = MemberFactory(name="Beaver City")
+    member_c = MemberFactory(name="Cormorant City")
+    group = WorkingGroupFactory(name="Beaver Dams")
+    now = utcnow().replace(microsecond=0)
+    # Under way: every event page (answers, attendance, import) has something to do.
+    event = EventFactory(
+        title="Beaver Summit", starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1)
+    )
     world = World(
         region=member_b.region,
         member_a=member_a,
@@ -121,7 +164,25 @@ def world(db) -> World:
         member_b=member_b,
         contact_b=ContactFactory(member=member_b, name="Bob Beaver", email="bob@beaver.example"),
         other_user=UserFactory(name="Other Staff"),
+        group=group,
+        membership=GroupMembershipFactory(group=group, member=member_b),
+        event=event,
+        invitation=InvitationFactory(event=event, member=member_b),
+        unmatched=UnmatchedAttendee(
+            event_id=event.id,
+            match_key="stranger@elsewhere.example",
+            email="stranger@elsewhere.example",
+            problem="No contact has this e-mail address.",
+            status=UnmatchedStatus.OPEN,
+        ),
+        exchange=PeerExchangeFactory(
+            from_member=member_b,
+            to_member=member_c,
+            status=ExchangeStatus.PROPOSED,
+            proposed_by_member_id=member_b.id,
+        ),
     )
+    db.add(world.unmatched)
     db.flush()
     return world
 
@@ -144,6 +205,12 @@ def url_values(route: Route, world: World, **overrides: object) -> dict:
         "what": "members",
         "fmt": "csv",
         "token": "0123456789abcdef",
+        "group_slug": world.group.slug,
+        "membership_id": world.membership.id,
+        "event_id": world.event.id,
+        "invitation_id": world.invitation.id,
+        "unmatched_id": world.unmatched.id,
+        "exchange_id": world.exchange.id,
     }
     values.update(overrides)
     missing = route.arguments - values.keys()
@@ -172,6 +239,21 @@ def form_data(endpoint: str, world: World) -> dict[str, str]:
         "email": "someone@new.example",
         "active_from": "2021-01-01",
     }
+    today = utcnow().date().isoformat()
+    event = {
+        "title": "A new event",
+        "event_type": "webinar",
+        "starts_local": "2030-01-10T10:00",
+        "ends_local": "2030-01-10T12:00",
+        "is_online": "y",
+    }
+    exchange = {
+        "from_member_id": str(world.member_a.id),
+        "to_member_id": str(world.member_b.id),
+        "exchange_type": "study_visit",
+        "occurred_on": today,
+        "description": "A study visit",
+    }
     return {
         "members.new": {**member, "status": MemberStatus.APPLICANT.value},
         "members.edit": member,
@@ -184,6 +266,30 @@ def form_data(endpoint: str, world: World) -> dict[str, str]:
         "vocabularies.edit_list": {"label": "A new region"},
         "vocabularies.edit_term": {"label": "Renamed region", "position": "3", "is_active": "y"},
         "accounts.account": {"action": "profile", "profile-name": "Renamed"},
+        "groups.new": {"name": "Otters", "slug": "otters"},
+        "groups.edit": {"name": "Renamed Dams", "slug": "renamed-dams"},
+        "groups.close": {"closed_on": today},
+        "groups.add_members": {
+            "member_ids": str(world.member_a.id),
+            "role": "member",
+            "joined_on": today,
+        },
+        "groups.change_role": {"role": "lead", "changed_on": today},
+        "groups.remove_member": {"left_on": today},
+        "events.new": event,
+        "events.edit": event,
+        "events.invite": {"audience": "chosen", "member_ids": str(world.member_a.id)},
+        "events.respond": {"contact_id": str(world.contact_b.id), "response": "declined"},
+        "events.attendance": {
+            "shown_contact": str(world.contact_b.id),
+            "attended_contact": str(world.contact_b.id),
+        },
+        "events.add_uninvited": {"member_id": str(world.member_a.id), "reason": "Walked in"},
+        "events.resolve": {"contact_id": str(world.contact_b.id)},
+        "events.calendar_feed": {"action": "create"},
+        "exchanges.new": exchange,
+        "exchanges.edit": exchange,
+        "exchanges.reject": {"reason": "It did not happen"},
     }.get(endpoint, {})
 
 
@@ -708,6 +814,14 @@ EXPECTED: dict[Permission, set] = {
     Permission.MANAGE_MEMBERS: STAFF,
     Permission.MANAGE_USERS: {Role.ADMIN},
     Permission.MANAGE_SETTINGS: {Role.ADMIN},
+    Permission.VIEW_GROUPS: STAFF | {Role.FOCAL_POINT},
+    Permission.MANAGE_GROUPS: STAFF,
+    Permission.VIEW_EVENTS: STAFF | {Role.FOCAL_POINT},
+    Permission.RESPOND_TO_EVENTS: STAFF | {Role.FOCAL_POINT},
+    Permission.MANAGE_EVENTS: STAFF,
+    Permission.USE_CALENDAR_FEED: STAFF | {Role.FOCAL_POINT},
+    Permission.PROPOSE_EXCHANGES: STAFF | {Role.FOCAL_POINT},
+    Permission.MANAGE_EXCHANGES: STAFF,
 }
 
 MEMBER_ID = 41
@@ -771,3 +885,89 @@ def test_navigation_follows_the_policy(client, auth, focal_point):
     body = client.get("/").get_data(as_text=True)
     assert 'href="/members/"' in body
     assert "/admin/users/" not in body and "/admin/lists/" not in body
+
+
+# -- 8. groups, events and exchanges -------------------------------------------------------
+
+
+def test_activity_routes_cover_groups_events_and_exchanges():
+    assert {r.rule.split("/")[1] for r in ACTIVITY} >= {"groups", "events", "exchanges"}
+    assert {r.permission for r in STAFF_ONLY_ACTIVITY} == {
+        Permission.MANAGE_GROUPS,
+        Permission.MANAGE_EVENTS,
+        Permission.MANAGE_EXCHANGES,
+    }
+    assert {"events.detail", "events.respond", "events.download"} <= {
+        r.endpoint for r in EVENT_PAGES
+    }
+
+
+@pytest.mark.parametrize(("route", "method"), _with_methods(STAFF_ONLY_ACTIVITY))
+def test_focal_point_cannot_manage_groups_events_or_exchanges(
+    app, client, auth, db, world, mailbox, route, method
+):
+    """Even with its member invited to the event and in the group."""
+    focal_point = UserFactory(focal_point=True, member=world.member_b)
+    db.flush()
+    auth.login(focal_point)
+    before = snapshot(db)
+    response = request(client, method, build(app, route, world), form_data(route.endpoint, world))
+    assert refused(response), response.status_code
+    assert snapshot(db) == before
+    assert mailbox.messages == []
+
+
+@pytest.mark.parametrize(("route", "method"), _with_methods(EVENT_PAGES))
+def test_focal_point_is_refused_events_its_member_is_not_invited_to(
+    app, client, auth, db, world, focal_point, mailbox, route, method
+):
+    auth.login(focal_point)
+    before = snapshot(db)
+    response = request(client, method, build(app, route, world), form_data(route.endpoint, world))
+    assert refused(response), response.status_code
+    assert snapshot(db) == before
+
+
+@pytest.mark.parametrize(("route", "method"), _with_methods(ACTIVITY))
+def test_funder_is_refused_groups_events_and_exchanges(
+    app, client, auth, db, world, mailbox, route, method
+):
+    auth.login(UserFactory(funder_user=True))
+    before = snapshot(db)
+    response = request(client, method, build(app, route, world), form_data(route.endpoint, world))
+    assert response.status_code == 404, response.status_code
+    assert snapshot(db) == before
+
+
+@pytest.mark.parametrize(
+    "route",
+    _by_rule([r for r in ACTIVITY if "GET" in r.methods and r.permission != Permission.PUBLIC]),
+)
+def test_staff_sees_every_activity_page(app, client, auth, world, route):
+    auth.login(UserFactory())
+    response = client.get(build(app, route, world))
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+
+
+def test_focal_point_of_an_invited_member_sees_and_answers_the_event(client, auth, db, world):
+    focal_point = UserFactory(focal_point=True, member=world.member_b)
+    db.flush()
+    auth.login(focal_point)
+    event = world.event
+    event.starts_at = utcnow() + timedelta(days=3)
+    event.ends_at = event.starts_at + timedelta(hours=2)
+    db.flush()
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert "Beaver Summit" in page and "Bob Beaver" in page
+    assert "Alice Anchor" not in page
+    response = client.post(
+        f"/events/{event.id}/respond",
+        data={"contact_id": str(world.contact_b.id), "response": "registered"},
+    )
+    assert response.status_code == 302
+    # Another member's contact, through an event the focal point may see: the uniform 404.
+    other = client.post(
+        f"/events/{event.id}/respond",
+        data={"contact_id": str(world.contact_a.id), "response": "registered"},
+    )
+    assert refused(other)

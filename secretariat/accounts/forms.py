@@ -78,12 +78,8 @@ class UserForm(FlaskForm):
         choices=options((role.value, label) for role, label in ROLE_LABELS.items()),
         validators=[InputRequired()],
     )
-    member = SelectField(
-        _l("Member (for focal points)"), coerce=str, validate_choice=True
-    )
-    funder = SelectField(
-        _l("Funder (for funder users)"), coerce=str, validate_choice=True
-    )
+    member = SelectField(_l("Member (for focal points)"), coerce=str, validate_choice=True)
+    funder = SelectField(_l("Funder (for funder users)"), coerce=str, validate_choice=True)
 
     def __init__(self, *args, member_choices=(), funder_choices=(), **kwargs):  # type: ignore[no-untyped-def]
         super().__init__(*args, **kwargs)

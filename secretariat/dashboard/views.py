@@ -8,6 +8,9 @@ from sqlalchemy import select
 
 from secretariat.accounts.models import Role, User
 from secretariat.db import get_session, utcnow
+from secretariat.events.forms import template_labels as event_labels
+from secretariat.events.queries import EventFilters, event_page, unmatched_count
+from secretariat.exchanges import queries as exchange_queries
 from secretariat.members import queries
 from secretariat.members.forms import template_labels
 from secretariat.permissions import Permission, requires
@@ -21,8 +24,17 @@ def home():  # type: ignore[no-untyped-def]
     db = get_session()
     today = utcnow().date()
     labels = template_labels()
+    upcoming = EventFilters(when="upcoming")
     if current_user.is_staff:
-        return render_template("dashboard/staff.html", data=queries.dashboard(db, today), **labels)
+        return render_template(
+            "dashboard/staff.html",
+            data=queries.dashboard(db, today),
+            events=event_page(db, current_user, upcoming, 1, 5),
+            proposals=exchange_queries.proposal_count(db),
+            unmatched=unmatched_count(db),
+            **labels,
+            **event_labels(),
+        )
     if current_user.role is Role.FOCAL_POINT:
         member = queries.member_detail(db, current_user.member.slug)
         current, _others = queries.split_contacts(member, today)
@@ -31,7 +43,10 @@ def home():  # type: ignore[no-untyped-def]
             member=member,
             current_contacts=current,
             has_primary=any(c.is_primary for c in current),
+            events=event_page(db, current_user, upcoming, 1, 5),
+            awaiting=exchange_queries.awaiting_answer(db, member.id),
             **labels,
+            **event_labels(),
         )
     colleagues = db.scalars(
         select(User)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from functools import cache
+
+import pycountry
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
@@ -43,6 +46,12 @@ ROLE_LABELS = {
     ContactRole.NATIONAL_REPRESENTATIVE: _l("National representative"),
     ContactRole.OTHER: _l("Other"),
 }
+
+
+@cache
+def country_choices() -> tuple[tuple[str, str], ...]:
+    """(ISO 3166 alpha-2 code, English name) of every country, by name."""
+    return tuple(sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda c: c[1]))
 
 
 def template_labels() -> dict:

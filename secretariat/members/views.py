@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import io
-import secrets
 from functools import cache
-from pathlib import Path
 
 import pycountry
 from flask import (
@@ -17,18 +15,23 @@ from flask import (
     render_template,
     request,
     send_file,
-    session,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from secretariat import uploads
 from secretariat.accounts import services as account_services
 from secretariat.accounts.forms import ROLE_LABELS as USER_ROLE_LABELS
 from secretariat.accounts.models import Role, User
 from secretariat.db import get_session, utcnow
-from secretariat.forms import options
+from secretariat.events import queries as event_queries
+from secretariat.events.forms import template_labels as event_labels
+from secretariat.exchanges import queries as exchange_queries
+from secretariat.forms import options, show_errors
+from secretariat.groups import queries as group_queries
+from secretariat.groups.forms import template_labels as group_labels
 from secretariat.mail import MailError
 from secretariat.members import queries, services, transfer
 from secretariat.members.forms import (
@@ -40,6 +43,7 @@ from secretariat.members.forms import (
     MemberForm,
     NewMemberForm,
     StatusForm,
+    country_choices,
     template_labels,
 )
 from secretariat.members.models import Contact, ContactRole, Member, MemberKind, MemberStatus
@@ -51,11 +55,6 @@ from secretariat.vocabularies.services import terms
 bp = Blueprint("members", __name__, url_prefix="/members")
 
 IMPORT_KINDS = ("members", "contacts")
-
-
-@cache
-def country_choices() -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda c: c[1]))
 
 
 @cache
@@ -71,7 +70,6 @@ def language_choices() -> tuple[tuple[str, str], ...]:
             key=lambda c: c[1],
         )
     )
-
 
 
 def _member_or_404(slug: str) -> Member:
@@ -167,15 +165,6 @@ def _member_data(form: MemberForm) -> services.MemberData:
     )
 
 
-def _show_errors(form, errors: dict[str, str]) -> None:  # type: ignore[no-untyped-def]
-    for name, message in errors.items():
-        field = getattr(form, name, None)
-        if field is None:
-            flash(message, "error")
-        else:
-            field.errors = [*field.errors, message]
-
-
 @bp.route("/new", methods=["GET", "POST"])
 @requires(Permission.MANAGE_MEMBERS)
 def new():  # type: ignore[no-untyped-def]
@@ -189,7 +178,7 @@ def new():  # type: ignore[no-untyped-def]
                 status=MemberStatus(form.status.data),
             )
         except services.ValidationFailed as exc:
-            _show_errors(form, exc.errors)
+            show_errors(form, exc.errors)
         else:
             flash(_("%(name)s is added.", name=member.name), "success")
             return redirect(url_for("members.detail", slug=member.slug))
@@ -211,16 +200,24 @@ def detail(slug: str):  # type: ignore[no-untyped-def]
             u.contact_id: u
             for u in get_session().scalars(select(User).where(User.member_id == member.id))
         }
+    given, received = exchange_queries.exchanges_for_member(get_session(), member.id)
     return render_template(
         "members/detail.html",
         member=member,
+        memberships=group_queries.member_groups(get_session(), member.id),
+        member_events=event_queries.member_events(get_session(), member.id),
+        exchanges_given=given,
+        exchanges_received=received,
         current_contacts=current,
         past_contacts=past,
         users_by_contact=users_by_contact,
         has_primary=any(c.is_primary for c in current),
         status_form=StatusForm(),
         today=today,
+        now=utcnow(),
         **template_labels(),
+        **group_labels(),
+        **event_labels(),
     )
 
 
@@ -240,7 +237,7 @@ def edit(slug: str):  # type: ignore[no-untyped-def]
         try:
             services.update_member(get_session(), current_user, member, _member_data(form))
         except services.ValidationFailed as exc:
-            _show_errors(form, exc.errors)
+            show_errors(form, exc.errors)
         else:
             flash(_("%(name)s is saved.", name=member.name), "success")
             return redirect(url_for("members.detail", slug=member.slug))
@@ -264,7 +261,7 @@ def change_status(slug: str):  # type: ignore[no-untyped-def]
                 form.reason.data,
             )
         except services.ValidationFailed as exc:
-            _show_errors(form, exc.errors)
+            show_errors(form, exc.errors)
         else:
             flash(
                 _(
@@ -314,7 +311,7 @@ def new_contact(slug: str):  # type: ignore[no-untyped-def]
         try:
             contact = services.add_contact(get_session(), current_user, member, _contact_data(form))
         except services.ValidationFailed as exc:
-            _show_errors(form, exc.errors)
+            show_errors(form, exc.errors)
         else:
             flash(_("%(name)s is added.", name=contact.name), "success")
             return redirect(url_for("members.detail", slug=member.slug))
@@ -334,7 +331,7 @@ def edit_contact(slug: str, contact_id: int):  # type: ignore[no-untyped-def]
         try:
             services.update_contact(get_session(), current_user, contact, _contact_data(form))
         except services.ValidationFailed as exc:
-            _show_errors(form, exc.errors)
+            show_errors(form, exc.errors)
         else:
             flash(_("%(name)s is saved.", name=contact.name), "success")
             return redirect(url_for("members.detail", slug=member.slug))
@@ -353,7 +350,7 @@ def end_contact(slug: str, contact_id: int):  # type: ignore[no-untyped-def]
         try:
             services.end_contact(get_session(), current_user, contact, form.active_to.data)
         except services.ValidationFailed as exc:
-            _show_errors(form, exc.errors)
+            show_errors(form, exc.errors)
         else:
             flash(
                 _(
@@ -403,34 +400,6 @@ def invite_contact(slug: str, contact_id: int):  # type: ignore[no-untyped-def]
 # -- import and export ----------------------------------------------------------------------
 
 
-#: Previewed uploads that were never confirmed are removed after this long.
-PENDING_IMPORT_SECONDS = 24 * 3600
-#: At most this many previews wait for confirmation in one browser session.
-PENDING_IMPORTS_PER_SESSION = 5
-
-
-def _import_folder() -> Path:
-    folder = Path(current_app.instance_path) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _forget_stale_imports(folder: Path) -> None:
-    cutoff = utcnow().timestamp() - PENDING_IMPORT_SECONDS
-    for path in folder.iterdir():
-        if path.is_file() and path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
-
-
-def _stored_upload(what: str, token: str) -> tuple[Path, str] | None:
-    pending = session.get("pending_imports", {})
-    entry = pending.get(token)
-    if not entry or entry["what"] != what or not token.isalnum():
-        return None
-    path = _import_folder() / f"{token}.{entry['format']}"
-    return (path, entry["filename"]) if path.exists() else None
-
-
 @bp.route("/import/<what>", methods=["GET", "POST"])
 @requires(Permission.MANAGE_MEMBERS)
 def import_upload(what: str):  # type: ignore[no-untyped-def]
@@ -451,17 +420,7 @@ def import_upload(what: str):  # type: ignore[no-untyped-def]
             error = exc.message
         else:
             if plan.ok and plan.has_changes:
-                token = secrets.token_hex(16)
-                fmt = Path(filename).suffix.lower().lstrip(".")
-                folder = _import_folder()
-                _forget_stale_imports(folder)
-                (folder / f"{token}.{fmt}").write_bytes(data)
-                pending = dict(session.get("pending_imports", {}))
-                pending[token] = {"what": what, "format": fmt, "filename": filename}
-                for old in list(pending)[:-PENDING_IMPORTS_PER_SESSION]:
-                    entry = pending.pop(old)
-                    (folder / f"{old}.{entry['format']}").unlink(missing_ok=True)
-                session["pending_imports"] = pending
+                token = uploads.store_pending(what, filename, data)
     columns = transfer.MEMBER_COLUMNS if what == "members" else transfer.CONTACT_COLUMNS
     return render_template(
         "members/import.html",
@@ -482,23 +441,20 @@ def import_confirm(what: str, token: str):  # type: ignore[no-untyped-def]
         abort(404)
     if not ImportConfirmForm().validate_on_submit():
         abort(400)
-    stored = _stored_upload(what, token)
+    stored = uploads.load_pending(what, token)
     if stored is None:
         flash(_("This import has expired. Upload the file again."), "error")
         return redirect(url_for("members.import_upload", what=what))
-    path, filename = stored
+    data, filename = stored
     db = get_session()
     try:
-        plan = transfer.plan_import(db, what, read_table(path.read_bytes(), filename))
+        plan = transfer.plan_import(db, what, read_table(data, filename))
         transfer.apply_plan(db, current_user, plan)
     except (TableError, transfer.ImportRefused):
         # The data changed since the preview; show the new preview instead of writing.
         flash(_("The records changed since the preview. Upload the file again."), "error")
         return redirect(url_for("members.import_upload", what=what))
-    path.unlink(missing_ok=True)
-    pending = dict(session.get("pending_imports", {}))
-    pending.pop(token, None)
-    session["pending_imports"] = pending
+    uploads.discard_pending(token)
     flash(
         _(
             "Import done: %(created)d added, %(updated)d changed, %(unchanged)d unchanged.",

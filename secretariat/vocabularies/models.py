@@ -1,4 +1,4 @@
-"""Configurable lists (network regions, membership tiers) that admins maintain."""
+"""Configurable lists (network regions, membership tiers, themes) that admins maintain."""
 
 from __future__ import annotations
 
@@ -13,6 +13,8 @@ from secretariat.db import Base, enum_type
 class Vocabulary(enum.StrEnum):
     REGION = "region"
     TIER = "tier"
+    #: Themes of working groups and peer exchanges ("Transport", "Air quality"...).
+    THEME = "theme"
 
 
 class Term(Base):

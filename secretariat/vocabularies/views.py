@@ -11,6 +11,8 @@ from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange
 
 from secretariat.db import get_session
+from secretariat.exchanges.models import PeerExchange
+from secretariat.groups.models import WorkingGroup
 from secretariat.members.models import Member
 from secretariat.permissions import Permission, requires
 from secretariat.vocabularies import services
@@ -18,8 +20,17 @@ from secretariat.vocabularies.models import Term, Vocabulary
 
 bp = Blueprint("vocabularies", __name__, url_prefix="/admin/lists")
 
-TITLES = {Vocabulary.REGION: _l("Network regions"), Vocabulary.TIER: _l("Membership tiers")}
-USAGE_COLUMN = {Vocabulary.REGION: Member.region_id, Vocabulary.TIER: Member.tier_id}
+TITLES = {
+    Vocabulary.REGION: _l("Network regions"),
+    Vocabulary.TIER: _l("Membership tiers"),
+    Vocabulary.THEME: _l("Themes"),
+}
+#: The columns that use each list, to show how often each entry is in use.
+USAGE_COLUMNS = {
+    Vocabulary.REGION: (Member.region_id,),
+    Vocabulary.TIER: (Member.tier_id,),
+    Vocabulary.THEME: (WorkingGroup.theme_id, PeerExchange.theme_id),
+}
 
 
 class TermForm(FlaskForm):
@@ -28,7 +39,7 @@ class TermForm(FlaskForm):
 
 class EditTermForm(TermForm):
     position = IntegerField(_l("Position"), validators=[InputRequired(), NumberRange(0, 10_000)])
-    is_active = BooleanField(_l("Offered for new and edited members"))
+    is_active = BooleanField(_l("Offered in forms"))
 
 
 def _vocabulary(name: str) -> Vocabulary:
@@ -58,10 +69,11 @@ def edit_list(vocabulary: str):  # type: ignore[no-untyped-def]
         else:
             flash(_("“%(label)s” added.", label=term.label), "success")
             return redirect(url_for("vocabularies.edit_list", vocabulary=vocab.value))
-    column = USAGE_COLUMN[vocab]
-    usage = dict(
-        db.execute(select(column, func.count()).where(column.is_not(None)).group_by(column)).all()
-    )
+    usage: dict[int, int] = {}
+    for column in USAGE_COLUMNS[vocab]:
+        counts = select(column, func.count()).where(column.is_not(None)).group_by(column)
+        for term_id, count in db.execute(counts):
+            usage[term_id] = usage.get(term_id, 0) + count
     return render_template(
         "vocabularies/list.html",
         vocabulary=vocab,

@@ -1078,9 +1078,13 @@ def test_demo_seed_loads_and_is_idempotent(db):
     assert counts["users_added"] == 5
     assert count(db, Member) == 60
     assert count(db, Contact) == 181
+    assert counts["groups_added"] == 3
+    assert counts["events_added"] == 6
+    assert counts["exchanges_added"] == 14
     before = snapshot(db)
     again = load_demo(db)
-    assert again == {"members_added": 0, "contacts_added": 0, "users_added": 0}
+    assert set(again.values()) == {0}
+    assert set(again) == set(counts)
     assert snapshot(db) == before
 
 
@@ -1110,9 +1114,12 @@ def test_demo_data_respects_the_rules(db):
 def test_demo_seed_through_the_cli(db, cli):
     result = cli("seed", "demo")
     assert result.exit_code == 0, result.output
-    assert "60 members, 181 contacts and 5 accounts added" in result.output
+    assert (
+        "60 members, 181 contacts, 5 accounts, 3 working groups, 6 events and "
+        "14 peer exchanges added" in result.output
+    )
     result = cli("seed", "demo")
-    assert "0 members, 0 contacts and 0 accounts added" in result.output
+    assert "0 members, 0 contacts, 0 accounts, 0 working groups, 0 events" in result.output
     assert count(db, Member) == 60
 
 
