@@ -23,3 +23,9 @@ def show_errors(form: Form, errors: dict[str, str]) -> None:
             flash(message, "error")
         else:
             field.errors = [*field.errors, message]
+
+
+def flash_errors(errors: dict[str, str]) -> None:
+    """Show a service's refusals as messages, for actions that have no form of their own."""
+    for message in errors.values():
+        flash(message, "error")

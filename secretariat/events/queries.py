@@ -21,7 +21,7 @@ from secretariat.events.models import (
     UnmatchedAttendee,
     UnmatchedStatus,
 )
-from secretariat.events.services import event_zone
+from secretariat.events.services import event_zone, network_zone
 from secretariat.members.models import Contact, Member
 from secretariat.permissions import is_staff
 
@@ -128,7 +128,8 @@ def event_page(
     if filters.group_id is not None:
         stmt = stmt.where(Event.group_id == filters.group_id)
     if filters.year is not None:
-        start = datetime(filters.year, 1, 1, tzinfo=now.tzinfo)
+        # The network's year: an event on 31 December evening is in that year.
+        start = datetime(filters.year, 1, 1, tzinfo=network_zone())
         stmt = stmt.where(
             Event.starts_at >= start, Event.starts_at < start.replace(year=filters.year + 1)
         )

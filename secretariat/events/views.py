@@ -39,7 +39,7 @@ from secretariat.events.models import (
 )
 from secretariat.events.models import Response as Answer
 from secretariat.events.notify import notify_invited
-from secretariat.forms import show_errors
+from secretariat.forms import flash_errors, show_errors
 from secretariat.groups.models import GroupStatus, WorkingGroup
 from secretariat.mail import MailError
 from secretariat.members.forms import country_choices
@@ -217,8 +217,7 @@ def _toggle(event_id: int, operation, done: str):  # type: ignore[no-untyped-def
     try:
         operation(get_session(), current_user, event)
     except services.ValidationFailed as exc:
-        for message in exc.errors.values():
-            flash(message, "error")
+        flash_errors(exc.errors)
     else:
         flash(done, "success")
     return redirect(url_for("events.detail", event_id=event.id))
@@ -347,8 +346,7 @@ def withdraw(event_id: int, invitation_id: int):  # type: ignore[no-untyped-def]
     try:
         services.withdraw_invitation(db, current_user, invitation)
     except services.ValidationFailed as exc:
-        for message in exc.errors.values():
-            flash(message, "error")
+        flash_errors(exc.errors)
     else:
         flash(_("The invitation of %(member)s is withdrawn.", member=name), "success")
     return redirect(url_for("events.detail", event_id=event.id))
@@ -373,8 +371,7 @@ def respond(event_id: int):  # type: ignore[no-untyped-def]
             db, current_user, event, contact, None if answer == "none" else Answer(answer)
         )
     except services.ValidationFailed as exc:
-        for message in exc.errors.values():
-            flash(message, "error")
+        flash_errors(exc.errors)
     else:
         messages = {
             "registered": _("%(name)s is registered.", name=contact.name),
@@ -649,8 +646,7 @@ def _unmatched_action(event_id: int, unmatched_id: int, operation, done: str):  
     try:
         operation(get_session(), current_user, item)
     except services.ValidationFailed as exc:
-        for message in exc.errors.values():
-            flash(message, "error")
+        flash_errors(exc.errors)
     else:
         flash(done, "success")
     return redirect(url_for("events.detail", event_id=event.id) + "#unmatched")

@@ -31,7 +31,7 @@ from secretariat.exchanges.forms import (
 )
 from secretariat.exchanges.graph import layout
 from secretariat.exchanges.models import ExchangeStatus, ExchangeType, PeerExchange
-from secretariat.forms import show_errors
+from secretariat.forms import flash_errors, show_errors
 from secretariat.members.forms import STATUS_LABELS as STATUS
 from secretariat.members.models import MemberStatus
 from secretariat.permissions import Permission, is_staff, requires
@@ -300,8 +300,7 @@ def confirm(exchange_id: int):  # type: ignore[no-untyped-def]
     try:
         services.confirm_exchange(get_session(), current_user, exchange)
     except services.ValidationFailed as exc:
-        for message in exc.errors.values():
-            flash(message, "error")
+        flash_errors(exc.errors)
     else:
         flash(_("The exchange is confirmed; it now counts in the network."), "success")
     return redirect(url_for("exchanges.detail", exchange_id=exchange.id))

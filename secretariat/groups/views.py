@@ -11,7 +11,7 @@ from secretariat.accounts.models import Role, User
 from secretariat.db import get_session, utcnow
 from secretariat.events import queries as event_queries
 from secretariat.events.forms import template_labels as event_labels
-from secretariat.forms import options, show_errors
+from secretariat.forms import flash_errors, options, show_errors
 from secretariat.groups import queries, services
 from secretariat.groups.forms import (
     ROLE_LABELS,
@@ -186,8 +186,7 @@ def reopen(group_slug: str):  # type: ignore[no-untyped-def]
     try:
         services.reopen_group(get_session(), current_user, group)
     except services.ValidationFailed as exc:
-        for message in exc.errors.values():
-            flash(message, "error")
+        flash_errors(exc.errors)
     else:
         flash(_("The group %(name)s is active again.", name=group.name), "success")
     return redirect(url_for("groups.detail", group_slug=group.slug))
