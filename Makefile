@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test lint serve migrate install install-dev clean
+.PHONY: demo test lint serve migrate install install-dev clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ test: $(VENV)/.installed-dev
 		echo "== again on $$SECRETARIAT_TEST_DATABASE_URL"; \
 		$(BIN)/pytest -q; \
 	fi
+
+## make bench: time the key pages on a generated network in a throw-away database (BENCH_ARGS="--members 2000")
+bench: $(VENV)/.installed
+	$(BIN)/python scripts/benchmark.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info
