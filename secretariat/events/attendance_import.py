@@ -32,8 +32,8 @@ from secretariat.events.models import (
     UnmatchedAttendee,
     UnmatchedStatus,
 )
-from secretariat.events.services import _ensure_started, event_zone
-from secretariat.members.models import Contact, Member
+from secretariat.events.services import ensure_started, event_zone
+from secretariat.members.models import Contact
 from secretariat.members.services import ValidationFailed, fold
 from secretariat.permissions import Permission, ensure_permission
 
@@ -409,6 +409,9 @@ class ImportPlan:
     unmatched: list[Unmatched] = field(default_factory=list)
     #: When this very file was imported before (then nothing changes).
     previous: AttendanceImport | None = None
+    #: What the event already records, by contact and by match key, for apply_import.
+    recorded: dict[int, Attendance] = field(default_factory=dict)
+    waiting: dict[str, UnmatchedAttendee] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -451,7 +454,7 @@ def plan_import(session: Session, event: Event, data: bytes, filename: str) -> I
     invited = set(
         session.scalars(select(Invitation.member_id).where(Invitation.event_id == event.id))
     )
-    recorded = {
+    plan.recorded = recorded = {
         row.contact_id: row
         for row in session.scalars(
             select(Attendance).where(
@@ -459,7 +462,7 @@ def plan_import(session: Session, event: Event, data: bytes, filename: str) -> I
             )
         )
     }
-    waiting = {
+    plan.waiting = waiting = {
         row.match_key: row
         for row in session.scalars(
             select(UnmatchedAttendee).where(UnmatchedAttendee.event_id == event.id)
@@ -517,8 +520,10 @@ def _match(
             "Contacts of several members share this address (%(members)s).", members=names
         )
     current = [c for c in candidates if c.is_current(event_day)]
-    chosen = current or sorted(candidates, key=lambda c: c.active_to or date.max)
-    return chosen[-1] if not current else chosen[0], ""
+    if current:
+        return current[0], ""
+    # Only former (or future) contacts of one member: the one who held the role last.
+    return max(candidates, key=lambda c: c.active_to or date.max), ""
 
 
 def apply_import(
@@ -527,7 +532,7 @@ def apply_import(
     """Write the plan; None when this file was imported before and nothing changes."""
     ensure_permission(actor, Permission.MANAGE_EVENTS)
     event = plan.event
-    _ensure_started(event)
+    ensure_started(event)
     if not plan.ok:
         raise ValidationFailed({"file": _("The file has errors; correct them first.")})
     reason = (reason or "").strip()
@@ -544,18 +549,10 @@ def apply_import(
     if plan.changes == 0:
         return None
     now = utcnow()
-    existing = {
-        row.contact_id: row
-        for row in session.scalars(
-            select(Attendance).where(
-                Attendance.event_id == event.id, Attendance.contact_id.is_not(None)
-            )
-        )
-    }
     for match in plan.matches:
         if match.effect == "unchanged":
             continue
-        row = existing.get(match.contact.id)
+        row = plan.recorded.get(match.contact.id)
         if row is None:
             row = Attendance(
                 event_id=event.id,
@@ -571,14 +568,8 @@ def apply_import(
         if match.line.minutes is not None:
             row.minutes = match.line.minutes
         row.recorded_by_id = actor.id
-    waiting = {
-        row.match_key: row
-        for row in session.scalars(
-            select(UnmatchedAttendee).where(UnmatchedAttendee.event_id == event.id)
-        )
-    }
     for match in plan.matches:
-        earlier = waiting.get(match.line.key)
+        earlier = plan.waiting.get(match.line.key)
         if earlier is not None and earlier.status is UnmatchedStatus.OPEN:
             earlier.status = UnmatchedStatus.MATCHED
             earlier.contact_id = match.contact.id
@@ -708,7 +699,3 @@ def reopen_unmatched(session: Session, actor: User, item: UnmatchedAttendee) -> 
     item.resolved_by_id = None
     item.resolved_at = None
     session.flush()
-
-
-def member_choices(session: Session) -> list[Member]:
-    return list(session.scalars(select(Member).order_by(Member.search_name)))

@@ -377,7 +377,7 @@ def respond(
 # -- attendance -----------------------------------------------------------------------------
 
 
-def _ensure_started(event: Event) -> None:
+def ensure_started(event: Event) -> None:
     if event.is_cancelled:
         raise ValidationFailed({"attendance": _("The event was cancelled.")})
     if event.starts_at > utcnow():
@@ -408,7 +408,7 @@ def record_attendance(
 ) -> AttendanceChange:
     """Save the checkbox list: ticked means attended, unticked (among those shown) did not."""
     ensure_permission(actor, Permission.MANAGE_EVENTS)
-    _ensure_started(event)
+    ensure_started(event)
     invited = set(
         session.scalars(select(Invitation.member_id).where(Invitation.event_id == event.id))
     )
@@ -474,7 +474,7 @@ def add_uninvited_attendance(
 ) -> Attendance:
     """Record that a member who was not invited attended; a reason is required."""
     ensure_permission(actor, Permission.MANAGE_EVENTS)
-    _ensure_started(event)
+    ensure_started(event)
     reason = (reason or "").strip()
     errors: dict[str, str] = {}
     if contact is not None and contact.member_id != member.id:

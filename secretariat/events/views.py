@@ -212,8 +212,6 @@ def reinstate(event_id: int):  # type: ignore[no-untyped-def]
 
 def _toggle(event_id: int, operation, done: str):  # type: ignore[no-untyped-def]
     event = _event_or_404(event_id)
-    if not PostForm().validate_on_submit():
-        abort(400)
     try:
         operation(get_session(), current_user, event)
     except services.ValidationFailed as exc:
@@ -245,7 +243,6 @@ def detail(event_id: int):  # type: ignore[no-untyped-def]
         zone=zone,
         network_zone=network_zone,
         own_zone=zone.key != network_zone.key,
-        post_form=PostForm(),
         **_labels(),
     )
 
@@ -340,8 +337,6 @@ def withdraw(event_id: int, invitation_id: int):  # type: ignore[no-untyped-def]
     invitation = db.get(Invitation, invitation_id)
     if invitation is None or invitation.event_id != event.id:
         abort(404)
-    if not PostForm().validate_on_submit():
-        abort(400)
     name = invitation.member.name
     try:
         services.withdraw_invitation(db, current_user, invitation)
@@ -357,8 +352,6 @@ def withdraw(event_id: int, invitation_id: int):  # type: ignore[no-untyped-def]
 def respond(event_id: int):  # type: ignore[no-untyped-def]
     db = get_session()
     event = _event_or_404(event_id)
-    if not PostForm().validate_on_submit():
-        abort(400)
     contact_id = request.form.get("contact_id", "")
     contact = db.get(Contact, int(contact_id)) if contact_id.isdigit() else None
     if contact is None:
@@ -641,8 +634,6 @@ def reopen(event_id: int, unmatched_id: int):  # type: ignore[no-untyped-def]
 def _unmatched_action(event_id: int, unmatched_id: int, operation, done: str):  # type: ignore[no-untyped-def]
     event = _event_or_404(event_id)
     item = _unmatched_or_404(event, unmatched_id)
-    if not PostForm().validate_on_submit():
-        abort(400)
     try:
         operation(get_session(), current_user, item)
     except services.ValidationFailed as exc:

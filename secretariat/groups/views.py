@@ -265,14 +265,7 @@ def change_role(group_slug: str, membership_id: int):  # type: ignore[no-untyped
                 "success",
             )
             return redirect(url_for("groups.detail", group_slug=group.slug))
-    return render_template(
-        "groups/membership.html",
-        form=form,
-        group=group,
-        membership=membership,
-        action="role",
-        **template_labels(),
-    )
+    return _membership_page(form, group, membership, "role")
 
 
 @bp.route("/<group_slug>/members/<int:membership_id>/remove", methods=["GET", "POST"])
@@ -298,11 +291,16 @@ def remove_member(group_slug: str, membership_id: int):  # type: ignore[no-untyp
                 "success",
             )
             return redirect(url_for("groups.detail", group_slug=group.slug))
+    return _membership_page(form, group, membership, "remove")
+
+
+def _membership_page(form, group, membership, action: str):  # type: ignore[no-untyped-def]
+    """The form that changes a member's role ("role") or ends its membership ("remove")."""
     return render_template(
         "groups/membership.html",
         form=form,
         group=group,
         membership=membership,
-        action="remove",
+        action=action,
         **template_labels(),
     )
