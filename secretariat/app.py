@@ -82,11 +82,14 @@ def _init_extensions(app: Flask) -> None:
 def _register_blueprints(app: Flask) -> None:
     from secretariat.accounts.views import bp as accounts_bp
     from secretariat.accounts.views import users_bp
+    from secretariat.agreements.views import bp as agreements_bp
     from secretariat.dashboard.views import bp as dashboard_bp
     from secretariat.events.views import bp as events_bp
     from secretariat.exchanges.views import bp as exchanges_bp
+    from secretariat.followups.views import bp as followups_bp
     from secretariat.groups.views import bp as groups_bp
     from secretariat.members.views import bp as members_bp
+    from secretariat.partners.views import bp as partners_bp
     from secretariat.vocabularies.views import bp as vocabularies_bp
 
     for blueprint in (
@@ -97,6 +100,9 @@ def _register_blueprints(app: Flask) -> None:
         groups_bp,
         events_bp,
         exchanges_bp,
+        partners_bp,
+        agreements_bp,
+        followups_bp,
         vocabularies_bp,
     ):
         app.register_blueprint(blueprint)
@@ -117,7 +123,7 @@ def _register_error_pages(app: Flask) -> None:
         code = error.code or 500
         if code < 400 or error.response is not None:
             return error
-        template = f"errors/{code}.html" if code in (403, 404, 500) else "errors/generic.html"
+        template = f"errors/{code}.html" if code in (403, 404, 413, 500) else "errors/generic.html"
         return (
             render_template(template, code=code, title=titles.get(code, error.name), error=error),
             code,
@@ -125,6 +131,7 @@ def _register_error_pages(app: Flask) -> None:
 
 
 def _register_template_helpers(app: Flask) -> None:
+    from secretariat.agreements.services import secretariat_name
     from secretariat.permissions import Permission, can_access_member, has_permission
 
     @app.context_processor
@@ -134,6 +141,7 @@ def _register_template_helpers(app: Flask) -> None:
             "can": lambda permission: has_permission(current_user, permission),
             "can_access_member": lambda member_id: can_access_member(current_user, member_id),
             "network_name": app.config["NETWORK_NAME"],
+            "secretariat_name": lambda: secretariat_name(app.config["NETWORK_NAME"]),
             "format_currency": format_currency,
             "get_locale": get_locale,
         }

@@ -102,12 +102,13 @@ def serve(host: str, port: int, debug: bool) -> None:
 
 def _register_feature_commands() -> None:
     from secretariat.accounts.cli import funders, users
+    from secretariat.agreements.cli import agreements
     from secretariat.demo import seed
     from secretariat.members.cli import export_group, import_group
     from secretariat.scale import seed_scale
 
     seed.add_command(seed_scale)
-    for group in (users, funders, seed, import_group, export_group):
+    for group in (users, funders, seed, import_group, export_group, agreements):
         main.add_command(group)
 
 

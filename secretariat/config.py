@@ -49,7 +49,8 @@ def load_config(overrides: dict | None = None) -> dict:
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_DURATION": 30 * 24 * 3600,
-        "MAX_CONTENT_LENGTH": 20 * 1024 * 1024,
+        # A 20 MB document plus the form around it.
+        "MAX_CONTENT_LENGTH": 21 * 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
         # Argon2id parameters (RFC 9106 second recommended option); tests lower them.
         "PASSWORD_HASH_TIME_COST": 3,

@@ -1,6 +1,13 @@
 """Import every feature's models so that Alembic and tooling see the whole schema."""
 
 from secretariat.accounts.models import LoginToken, Role, TokenPurpose, User
+from secretariat.agreements.models import (
+    Agreement,
+    AgreementChange,
+    AgreementDocument,
+    AgreementParty,
+    Obligation,
+)
 from secretariat.db import Base
 from secretariat.events.models import (
     Attendance,
@@ -12,6 +19,7 @@ from secretariat.events.models import (
     UnmatchedAttendee,
 )
 from secretariat.exchanges.models import PeerExchange
+from secretariat.followups.models import FollowUp
 from secretariat.funding.models import Funder
 from secretariat.groups.models import GroupMembership, WorkingGroup
 from secretariat.members.models import (
@@ -22,9 +30,18 @@ from secretariat.members.models import (
     MemberStatus,
     MemberStatusChange,
 )
+from secretariat.partners.models import Partner, PartnerContact
 from secretariat.vocabularies.models import Term, Vocabulary
 
 __all__ = [
+    "Agreement",
+    "AgreementChange",
+    "AgreementDocument",
+    "AgreementParty",
+    "FollowUp",
+    "Obligation",
+    "Partner",
+    "PartnerContact",
     "Attendance",
     "AttendanceImport",
     "CalendarFeed",

@@ -8,7 +8,7 @@ any endpoint that declares nothing. Services re-check data-level scope with
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -57,6 +57,17 @@ class Permission(enum.StrEnum):
     PROPOSE_EXCHANGES = "exchanges.propose"
     #: Record, confirm, edit and delete any exchange; the network graph and its exports.
     MANAGE_EXCHANGES = "exchanges.manage"
+    #: Partner organisations: list, pages, create, edit, archive, their contacts.
+    MANAGE_PARTNERS = "partners.manage"
+    #: Agreement list and pages with documents; focal points only their member's agreements.
+    VIEW_AGREEMENTS = "agreements.view"
+    #: Create, edit and move agreements through their lifecycle; documents and obligations.
+    MANAGE_AGREEMENTS = "agreements.manage"
+    #: Follow-up pages and status updates; focal points only those assigned to them or their
+    #: member.
+    UPDATE_FOLLOW_UPS = "followups.update"
+    #: Create, edit and reassign any follow-up; the overview of overdue follow-ups by owner.
+    MANAGE_FOLLOW_UPS = "followups.manage"
 
 
 _STAFF = frozenset({Role.ADMIN, Role.STAFF})
@@ -76,6 +87,11 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.USE_CALENDAR_FEED: _STAFF | {Role.FOCAL_POINT},
     Permission.PROPOSE_EXCHANGES: _STAFF | {Role.FOCAL_POINT},
     Permission.MANAGE_EXCHANGES: _STAFF,
+    Permission.MANAGE_PARTNERS: _STAFF,
+    Permission.VIEW_AGREEMENTS: _STAFF | {Role.FOCAL_POINT},
+    Permission.MANAGE_AGREEMENTS: _STAFF,
+    Permission.UPDATE_FOLLOW_UPS: _STAFF | {Role.FOCAL_POINT},
+    Permission.MANAGE_FOLLOW_UPS: _STAFF,
 }
 
 
@@ -112,6 +128,28 @@ def ensure_member_scope(user: User, member_id: int) -> None:
     """Refuse, with the uniform 404, any member outside the user's scope."""
     if not can_access_member(user, member_id):
         raise OutOfScope()
+
+
+def can_see_agreement(user: Any, party_member_ids: Iterable[int]) -> bool:
+    """Staff see every agreement; a focal point those their member is a party to."""
+    if is_staff(user):
+        return True
+    return (
+        has_permission(user, Permission.VIEW_AGREEMENTS)
+        and user.member_id is not None
+        and user.member_id in set(party_member_ids)
+    )
+
+
+def can_access_follow_up(user: Any, owner_id: int, member_id: int | None) -> bool:
+    """Staff reach every follow-up; others those they own or, for a focal point, its member's."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.role in _STAFF:
+        return True
+    if not has_permission(user, Permission.UPDATE_FOLLOW_UPS):
+        return False
+    return owner_id == user.id or (member_id is not None and member_id == user.member_id)
 
 
 def ensure_permission(user: User, permission: Permission) -> None:

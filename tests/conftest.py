@@ -140,6 +140,7 @@ def app_config(connection: Connection, tmp_path, smtp_port: int | None, **overri
         "DATABASE_BIND": connection,
         "INSTANCE_PATH": str(tmp_path / "instance"),
         "OUTBOX_PATH": str(tmp_path / "outbox"),
+        "UPLOAD_PATH": str(tmp_path / "uploads"),
         "SMTP_URL": f"smtp://127.0.0.1:{smtp_port}" if smtp_port else None,
         "BASE_URL": "http://localhost",
         "WTF_CSRF_ENABLED": False,

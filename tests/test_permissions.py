@@ -7,6 +7,7 @@ its URL are listed here, and a rule with an unknown argument makes the tests fai
 
 from __future__ import annotations
 
+import io
 import re
 import tempfile
 from dataclasses import dataclass
@@ -20,6 +21,15 @@ from sqlalchemy import select
 
 from secretariat import create_app
 from secretariat.accounts.models import Role, User
+from secretariat.agreements import documents
+from secretariat.agreements.models import (
+    Agreement,
+    AgreementDocument,
+    AgreementKind,
+    AgreementParty,
+    AgreementStatus,
+    Obligation,
+)
 from secretariat.db import Base, utcnow
 from secretariat.events.models import (
     Event,
@@ -28,9 +38,11 @@ from secretariat.events.models import (
     UnmatchedStatus,
 )
 from secretariat.exchanges.models import ExchangeStatus, PeerExchange
+from secretariat.followups.models import FollowUp, FollowUpStatus, Priority, Recurrence
 from secretariat.groups.models import GroupMembership, WorkingGroup
 from secretariat.members import services
 from secretariat.members.models import Contact, ContactRole, Member, MemberKind, MemberStatus
+from secretariat.partners.models import Partner, PartnerContact, PartnerKind
 from secretariat.permissions import (
     POLICY,
     OutOfScope,
@@ -118,6 +130,22 @@ STAFF_ONLY_ACTIVITY = [
     in {Permission.MANAGE_GROUPS, Permission.MANAGE_EVENTS, Permission.MANAGE_EXCHANGES}
 ]
 EVENT_PAGES = [r for r in ACTIVITY if "event_id" in r.arguments]
+#: Partners, agreements and follow-ups.
+AGREEMENT_AREA = [
+    r for r in ROUTES if r.rule.split("/")[1] in {"partners", "agreements", "follow-ups"}
+]
+STAFF_ONLY_AGREEMENT_AREA = [
+    r
+    for r in AGREEMENT_AREA
+    if r.permission
+    in {Permission.MANAGE_PARTNERS, Permission.MANAGE_AGREEMENTS, Permission.MANAGE_FOLLOW_UPS}
+]
+#: Pages of one agreement or one follow-up, which focal points reach within their scope.
+SCOPED_AGREEMENT_PAGES = [
+    r
+    for r in AGREEMENT_AREA
+    if r not in STAFF_ONLY_AGREEMENT_AREA and r.arguments & {"agreement_id", "follow_up_id"}
+]
 
 
 def _with_methods(routes: list[Route]) -> list:
@@ -145,6 +173,12 @@ class World:
     invitation: Invitation
     unmatched: UnmatchedAttendee
     exchange: PeerExchange
+    partner: Partner
+    partner_contact: PartnerContact
+    agreement: Agreement
+    obligation: Obligation
+    document: AgreementDocument
+    follow_up: FollowUp
 
 
 @pytest.fixture
@@ -158,13 +192,23 @@ def world(db) -> World:
     event = EventFactory(
         title="Beaver Summit", starts_at=now - timedelta(hours=1), ends_at=now + timedelta(hours=1)
     )
+    other_user = UserFactory(name="Other Staff")
+    partner, partner_contact, agreement, obligation, document, follow_up = _agreement_world(
+        db, member_b, other_user
+    )
     world = World(
+        partner=partner,
+        partner_contact=partner_contact,
+        agreement=agreement,
+        obligation=obligation,
+        document=document,
+        follow_up=follow_up,
         region=member_b.region,
         member_a=member_a,
         contact_a=ContactFactory(member=member_a, name="Alice Anchor"),
         member_b=member_b,
         contact_b=ContactFactory(member=member_b, name="Bob Beaver", email="bob@beaver.example"),
-        other_user=UserFactory(name="Other Staff"),
+        other_user=other_user,
         group=group,
         membership=GroupMembershipFactory(group=group, member=member_b),
         event=event,
@@ -186,6 +230,69 @@ def world(db) -> World:
     db.add(world.unmatched)
     db.flush()
     return world
+
+
+def _agreement_world(db, member_b: Member, owner: User):  # type: ignore[no-untyped-def]
+    """A partner, an MoU between it, member B and the secretariat, with an obligation, a
+    document and a follow-up about member B."""
+    partner = Partner(
+        name="Otter Bank", search_name="otter bank", kind=PartnerKind.DEVELOPMENT_BANK
+    )
+    partner_contact = PartnerContact(partner=partner, name="Olga Otter", email="olga@otter.example")
+    agreement = Agreement(
+        kind=AgreementKind.MOU,
+        title="Beaver Dams MoU",
+        status=AgreementStatus.DRAFT,
+        owner=owner,
+        renewal_notice_days=90,
+        parties=[
+            AgreementParty(is_secretariat=True, position=0),
+            AgreementParty(member=member_b, position=1),
+            AgreementParty(partner=partner, position=2),
+        ],
+    )
+    today = utcnow().date()
+    follow_up = FollowUp(
+        title="Send the minutes",
+        owner=owner,
+        member=member_b,
+        due_on=today + timedelta(days=7),
+        series_start=today + timedelta(days=7),
+        status=FollowUpStatus.OPEN,
+        priority=Priority.NORMAL,
+        recurrence=Recurrence.NONE,
+    )
+    obligation_follow_up = FollowUp(
+        title="Report on the dams",
+        owner=owner,
+        member=member_b,
+        agreement=agreement,
+        due_on=today + timedelta(days=30),
+        series_start=today + timedelta(days=30),
+        status=FollowUpStatus.OPEN,
+        priority=Priority.NORMAL,
+        recurrence=Recurrence.NONE,
+    )
+    db.add_all([partner, partner_contact, agreement, follow_up, obligation_follow_up])
+    db.flush()
+    obligation = Obligation(
+        agreement=agreement,
+        description="Report on the dams",
+        party_id=agreement.parties[1].id,
+        due_on=today + timedelta(days=30),
+        follow_up=obligation_follow_up,
+    )
+    content = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    document = AgreementDocument(
+        agreement=agreement,
+        filename="signed.pdf",
+        file_type=documents.sniff(content),
+        size=len(content),
+        sha256=documents.store(content),
+    )
+    db.add_all([obligation, document])
+    db.flush()
+    return partner, partner_contact, agreement, obligation, document, follow_up
 
 
 @pytest.fixture
@@ -212,7 +319,15 @@ def url_values(route: Route, world: World, **overrides: object) -> dict:
         "invitation_id": world.invitation.id,
         "unmatched_id": world.unmatched.id,
         "exchange_id": world.exchange.id,
+        "partner_id": world.partner.id,
+        "agreement_id": world.agreement.id,
+        "document_id": world.document.id,
+        "obligation_id": world.obligation.id,
+        "status": AgreementStatus.NEGOTIATING.value,
+        "follow_up_id": world.follow_up.id,
     }
+    if route.rule.startswith("/partners/"):
+        values["contact_id"] = world.partner_contact.id
     values.update(overrides)
     missing = route.arguments - values.keys()
     assert not missing, f"no test value for {sorted(missing)} of {route.rule}: add one above"
@@ -255,6 +370,27 @@ def form_data(endpoint: str, world: World) -> dict[str, str]:
         "occurred_on": today,
         "description": "A study visit",
     }
+    agreement = {
+        "kind": "mou",
+        "title": "A new MoU",
+        "owner_id": str(world.other_user.id),
+        "secretariat_party": "y",
+        "member_ids": str(world.member_b.id),
+    }
+    obligation = {
+        "description": "Publish the data",
+        "party_id": str(world.agreement.parties[1].id),
+        "due_on": (utcnow().date() + timedelta(days=60)).isoformat(),
+        "priority": "normal",
+    }
+    follow_up = {
+        "title": "Call the mayor's office",
+        "owner_id": str(world.other_user.id),
+        "member_id": str(world.member_b.id),
+        "due_on": (utcnow().date() + timedelta(days=10)).isoformat(),
+        "priority": "normal",
+        "recurrence": "none",
+    }
     return {
         "members.new": {**member, "status": MemberStatus.APPLICANT.value},
         "members.edit": member,
@@ -291,6 +427,29 @@ def form_data(endpoint: str, world: World) -> dict[str, str]:
         "exchanges.new": exchange,
         "exchanges.edit": exchange,
         "exchanges.reject": {"reason": "It did not happen"},
+        "partners.new": {"name": "Heron Fund", "kind": "foundation"},
+        "partners.edit": {"name": "Renamed Bank", "kind": "development_bank"},
+        "partners.new_contact": {"name": "Pat Partner", "email": "pat@otter.example"},
+        "partners.edit_contact": {"name": "Olga Renamed", "email": "olga@otter.example"},
+        "agreements.new": {**agreement, "status": "draft"},
+        "agreements.renew": {**agreement, "status": "draft"},
+        "agreements.edit": agreement,
+        "agreements.add_document": {
+            "file": (io.BytesIO(b"%PDF-1.4\ntrailer<<>>\n%%EOF\n"), "annex.pdf"),
+            "description": "Annex",
+        },
+        "agreements.new_obligation": obligation,
+        "agreements.edit_obligation": obligation,
+        "followups.new": follow_up,
+        "followups.edit": follow_up,
+        "followups.complete": {"completed_on": today, "note": "Sent"},
+        "followups.cancel": {"cancelled_on": today, "note": "No longer needed"},
+        "followups.from_event": {
+            "rows-0-title": "Send the slides",
+            "rows-0-owner_id": str(world.other_user.id),
+            "rows-0-due_on": (utcnow().date() + timedelta(days=3)).isoformat(),
+            "rows-0-priority": "normal",
+        },
     }.get(endpoint, {})
 
 
@@ -823,6 +982,11 @@ EXPECTED: dict[Permission, set] = {
     Permission.USE_CALENDAR_FEED: STAFF | {Role.FOCAL_POINT},
     Permission.PROPOSE_EXCHANGES: STAFF | {Role.FOCAL_POINT},
     Permission.MANAGE_EXCHANGES: STAFF,
+    Permission.MANAGE_PARTNERS: STAFF,
+    Permission.VIEW_AGREEMENTS: STAFF | {Role.FOCAL_POINT},
+    Permission.MANAGE_AGREEMENTS: STAFF,
+    Permission.UPDATE_FOLLOW_UPS: STAFF | {Role.FOCAL_POINT},
+    Permission.MANAGE_FOLLOW_UPS: STAFF,
 }
 
 MEMBER_ID = 41
@@ -972,3 +1136,141 @@ def test_focal_point_of_an_invited_member_sees_and_answers_the_event(client, aut
         data={"contact_id": str(world.contact_a.id), "response": "registered"},
     )
     assert refused(other)
+
+
+# -- 9. partners, agreements and follow-ups ------------------------------------------------
+
+
+def test_agreement_area_covers_partners_agreements_and_follow_ups():
+    assert {r.rule.split("/")[1] for r in AGREEMENT_AREA} == {
+        "partners",
+        "agreements",
+        "follow-ups",
+    }
+    assert {r.permission for r in STAFF_ONLY_AGREEMENT_AREA} == {
+        Permission.MANAGE_PARTNERS,
+        Permission.MANAGE_AGREEMENTS,
+        Permission.MANAGE_FOLLOW_UPS,
+    }
+    assert {"agreements.detail", "agreements.download", "followups.detail"} <= {
+        r.endpoint for r in SCOPED_AGREEMENT_PAGES
+    }
+
+
+@pytest.mark.parametrize(("route", "method"), _with_methods(STAFF_ONLY_AGREEMENT_AREA))
+def test_focal_point_cannot_manage_partners_agreements_or_follow_ups(
+    app, client, auth, db, world, mailbox, route, method
+):
+    """Even the focal point of a party to the agreement, whose member the follow-up is about."""
+    focal_point = UserFactory(focal_point=True, member=world.member_b)
+    db.flush()
+    auth.login(focal_point)
+    before = snapshot(db)
+    response = request(client, method, build(app, route, world), form_data(route.endpoint, world))
+    assert refused(response), response.status_code
+    assert snapshot(db) == before
+    assert mailbox.messages == []
+
+
+@pytest.mark.parametrize(("route", "method"), _with_methods(SCOPED_AGREEMENT_PAGES))
+def test_focal_point_is_refused_agreements_and_follow_ups_of_other_members(
+    app, client, auth, db, world, focal_point, mailbox, route, method
+):
+    auth.login(focal_point)
+    before = snapshot(db)
+    response = request(client, method, build(app, route, world), form_data(route.endpoint, world))
+    assert refused(response), response.status_code
+    assert snapshot(db) == before
+
+
+@pytest.mark.parametrize(
+    ("route", "method"),
+    _with_methods([r for r in AGREEMENT_AREA if r.permission is not Permission.SIGNED_IN]),
+)
+def test_funder_is_refused_partners_agreements_and_follow_ups(
+    app, client, auth, db, world, mailbox, route, method
+):
+    auth.login(UserFactory(funder_user=True))
+    before = snapshot(db)
+    response = request(client, method, build(app, route, world), form_data(route.endpoint, world))
+    assert refused(response), response.status_code
+    assert snapshot(db) == before
+
+
+@pytest.mark.parametrize("route", _by_rule([r for r in AGREEMENT_AREA if "GET" in r.methods]))
+def test_staff_sees_every_partner_agreement_and_follow_up_page(app, client, auth, world, route):
+    auth.login(UserFactory())
+    response = client.get(build(app, route, world))
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+
+
+def test_focal_point_of_a_party_sees_the_agreement_and_its_document(client, auth, db, world):
+    focal_point = UserFactory(focal_point=True, member=world.member_b)
+    db.flush()
+    auth.login(focal_point)
+    page = client.get(f"/agreements/{world.agreement.id}").get_data(as_text=True)
+    assert "Beaver Dams MoU" in page and "signed.pdf" in page
+    assert "/edit" not in page and "/status/" not in page
+    listing = client.get("/agreements/").get_data(as_text=True)
+    assert "Beaver Dams MoU" in listing
+    download = client.get(f"/agreements/{world.agreement.id}/documents/{world.document.id}")
+    assert download.status_code == 200
+    assert download.headers["Content-Disposition"].startswith("attachment")
+    assert download.data.startswith(b"%PDF-")
+
+
+def test_focal_point_of_another_member_does_not_see_the_agreement_listed(
+    client, auth, world, focal_point
+):
+    auth.login(focal_point)
+    listing = client.get("/agreements/").get_data(as_text=True)
+    assert "Beaver Dams MoU" not in listing
+    member_page = client.get(f"/members/{world.member_a.slug}").get_data(as_text=True)
+    assert "Beaver Dams MoU" not in member_page and "Send the minutes" not in member_page
+
+
+def test_focal_point_sees_and_moves_follow_ups_about_its_member(client, auth, db, world):
+    focal_point = UserFactory(focal_point=True, member=world.member_b)
+    db.flush()
+    auth.login(focal_point)
+    mine = client.get("/follow-ups/").get_data(as_text=True)
+    assert "Send the minutes" in mine
+    assert client.get(f"/follow-ups/{world.follow_up.id}").status_code == 200
+    response = client.post(f"/follow-ups/{world.follow_up.id}/start")
+    assert response.status_code == 302
+    db.expire_all()
+    assert db.get(FollowUp, world.follow_up.id).status is FollowUpStatus.IN_PROGRESS
+
+
+def test_agreement_and_follow_up_refusals_are_the_same_404_as_missing(
+    client, auth, world, focal_point
+):
+    auth.login(focal_point)
+    a, f, d = world.agreement.id, world.follow_up.id, world.document.id
+    for out_of_scope, missing in [
+        (f"/agreements/{a}", "/agreements/999999"),
+        (f"/agreements/{a}/documents/{d}", "/agreements/999999/documents/999999"),
+        (f"/follow-ups/{f}", "/follow-ups/999999"),
+        (f"/partners/{world.partner.id}", "/partners/999999"),
+    ]:
+        refused_body, missing_body = _not_found_pair(client, out_of_scope, missing)
+        assert refused_body == missing_body, out_of_scope
+        assert "Beaver Dams MoU" not in refused_body and "Otter Bank" not in refused_body
+
+
+@pytest.mark.parametrize(
+    "route", _by_rule([r for r in STAFF_ONLY_AGREEMENT_AREA if "POST" in r.methods])
+)
+def test_staff_can_post_what_focal_points_are_refused(app, client, auth, db, world, route):
+    """The refusals above are meaningful: the same valid requests succeed for staff."""
+    if route.endpoint == "agreements.renew":
+        world.agreement.status = AgreementStatus.ACTIVE
+        world.agreement.signed_on = utcnow().date() - timedelta(days=30)
+    if route.endpoint == "partners.restore":
+        world.partner.archived_at = utcnow()
+    db.flush()
+    auth.login(UserFactory())
+    before = snapshot(db)
+    response = request(client, "POST", build(app, route, world), form_data(route.endpoint, world))
+    assert response.status_code == 302, response.get_data(as_text=True)[:1500]
+    assert snapshot(db) != before

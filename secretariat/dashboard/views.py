@@ -7,10 +7,13 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from secretariat.accounts.models import Role, User
+from secretariat.agreements import queries as agreement_queries
+from secretariat.clock import network_today
 from secretariat.db import get_session, utcnow
 from secretariat.events.forms import template_labels as event_labels
 from secretariat.events.queries import EventFilters, event_page, unmatched_count
 from secretariat.exchanges import queries as exchange_queries
+from secretariat.followups import queries as followup_queries
 from secretariat.members import queries
 from secretariat.members.forms import template_labels
 from secretariat.permissions import Permission, requires
@@ -25,9 +28,14 @@ def home():  # type: ignore[no-untyped-def]
     today = utcnow().date()
     labels = template_labels()
     upcoming = EventFilters(when="upcoming")
+    network_day = network_today()
+    follow_ups = followup_queries.pending_summary(db, current_user, network_day)
     if current_user.is_staff:
         return render_template(
             "dashboard/staff.html",
+            follow_ups=follow_ups,
+            renewals=agreement_queries.renewals_due(db, network_day),
+            network_day=network_day,
             data=queries.dashboard(db, today),
             events=event_page(db, current_user, upcoming, 1, 5),
             proposals=exchange_queries.proposal_count(db),
@@ -40,6 +48,7 @@ def home():  # type: ignore[no-untyped-def]
         current, _others = queries.split_contacts(member, today)
         return render_template(
             "dashboard/focal_point.html",
+            follow_ups=follow_ups,
             member=member,
             current_contacts=current,
             has_primary=any(c.is_primary for c in current),
@@ -54,5 +63,8 @@ def home():  # type: ignore[no-untyped-def]
         .order_by(User.name)
     ).all()
     return render_template(
-        "dashboard/funder.html", funder=current_user.funder, colleagues=colleagues
+        "dashboard/funder.html",
+        funder=current_user.funder,
+        colleagues=colleagues,
+        follow_ups=follow_ups,
     )

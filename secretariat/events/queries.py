@@ -23,6 +23,7 @@ from secretariat.events.models import (
 )
 from secretariat.events.services import event_zone, network_zone
 from secretariat.members.models import Contact, Member
+from secretariat.pagination import Page, clamp
 from secretariat.permissions import is_staff
 
 
@@ -42,26 +43,6 @@ class EventRow:
     registered: int
     #: For a focal point: its member's answer ("registered" when any of its people did).
     own_response: str | None = None
-
-
-@dataclass
-class EventPage:
-    rows: list[EventRow]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
 
 
 def _visible(stmt: Select, viewer: User) -> Select:
@@ -114,7 +95,7 @@ def _counts(
 
 def event_page(
     session: Session, viewer: User, filters: EventFilters, page: int, per_page: int
-) -> EventPage:
+) -> Page:
     now = utcnow()
     stmt = _visible(select(Event), viewer)
     if filters.when == "upcoming":
@@ -134,7 +115,7 @@ def event_page(
             Event.starts_at >= start, Event.starts_at < start.replace(year=filters.year + 1)
         )
     total = session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery())) or 0
-    page = min(max(page, 1), max(1, -(-total // per_page)))
+    page = clamp(page, total, per_page)
     events = list(
         session.scalars(
             stmt.options(joinedload(Event.group), joinedload(Event.host_member))
@@ -147,7 +128,7 @@ def event_page(
     for event in events:
         invited, attended, registered = counts.get(event.id, (0, 0, 0))
         rows.append(EventRow(event, invited, attended, registered))
-    return EventPage(rows=rows, total=total, page=page, per_page=per_page)
+    return Page(items=rows, total=total, page=page, per_page=per_page)
 
 
 def group_events(

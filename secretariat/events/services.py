@@ -8,12 +8,12 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from zoneinfo import ZoneInfo, available_timezones
 
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from secretariat.accounts.models import User
+from secretariat.clock import network_zone
 from secretariat.db import utcnow
 from secretariat.events.models import (
     Attendance,
@@ -38,10 +38,6 @@ from secretariat.permissions import (
 
 #: Longest event we accept (an annual forum or a study tour lasts days, not months).
 MAX_EVENT_DAYS = 31
-
-
-def network_zone() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
 
 
 def event_zone(event: Event) -> ZoneInfo:

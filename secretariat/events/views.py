@@ -18,6 +18,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from secretariat import uploads
+from secretariat.clock import network_today
 from secretariat.db import get_session, utcnow
 from secretariat.events import attendance_import, calendar, queries, services
 from secretariat.events.forms import (
@@ -39,6 +40,8 @@ from secretariat.events.models import (
 )
 from secretariat.events.models import Response as Answer
 from secretariat.events.notify import notify_invited
+from secretariat.followups import queries as followup_queries
+from secretariat.followups.forms import template_labels as followup_labels
 from secretariat.forms import flash_errors, show_errors
 from secretariat.groups.models import GroupStatus, WorkingGroup
 from secretariat.mail import MailError
@@ -233,8 +236,13 @@ def detail(event_id: int):  # type: ignore[no-untyped-def]
     overview = queries.event_overview(db, event, None if staff else current_user.member_id)
     zone = services.event_zone(event)
     network_zone = services.network_zone()
+    pending, closed = followup_queries.follow_ups_for(db, current_user, event_id=event.id)
     return render_template(
         "events/detail.html",
+        pending_follow_ups=pending,
+        closed_follow_ups=closed,
+        today=network_today(),
+        **followup_labels(),
         event=event,
         overview=overview,
         staff=staff,

@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session, aliased, joinedload
 from secretariat.exchanges.models import ExchangeStatus, ExchangeType, PeerExchange
 from secretariat.groups.models import GroupStatus, WorkingGroup
 from secretariat.members.models import Member, MemberStatus
-from secretariat.members.queries import Page
+from secretariat.pagination import Page, clamp
 from secretariat.vocabularies.models import Term
 
 #: Members drawn on the graph even when they have no exchange.
@@ -122,8 +122,7 @@ def exchange_page(
     """One page of the exchange list, newest first: two queries whatever the data size."""
     conditions = filters.clauses()
     total = session.scalar(select(func.count(PeerExchange.id)).where(*conditions)) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(page, 1), pages)
+    page = clamp(page, total, per_page)
     stmt = _newest_first(_with_names(select(PeerExchange).where(*conditions)))
     items = list(session.scalars(stmt.limit(per_page).offset((page - 1) * per_page)))
     return ExchangePage(items=items, total=total, page=page, per_page=per_page)

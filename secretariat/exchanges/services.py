@@ -8,15 +8,14 @@ confirm it. Every operation re-checks the actor's scope and only flushes.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date
 
-from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from secretariat.accounts.models import User
+from secretariat.clock import network_today
 from secretariat.db import utcnow
 from secretariat.exchanges.models import ExchangeStatus, ExchangeType, PeerExchange
 from secretariat.groups.models import WorkingGroup
@@ -45,12 +44,6 @@ __all__ = [
 PROPOSABLE_STATUSES = (MemberStatus.ACTIVE,)
 
 MAX_TEXT = 10_000
-
-
-def network_today() -> date:
-    """Today's date in the network's time zone (exchange dates are local calendar days)."""
-    zone = current_app.config.get("TIMEZONE", "UTC") if has_app_context() else "UTC"
-    return datetime.now(ZoneInfo(zone)).date()
 
 
 @dataclass

@@ -8,9 +8,12 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from secretariat.accounts.models import Role, User
+from secretariat.clock import network_today
 from secretariat.db import get_session, utcnow
 from secretariat.events import queries as event_queries
 from secretariat.events.forms import template_labels as event_labels
+from secretariat.followups import queries as followup_queries
+from secretariat.followups.forms import template_labels as followup_labels
 from secretariat.forms import flash_errors, options, show_errors
 from secretariat.groups import queries, services
 from secretariat.groups.forms import (
@@ -110,6 +113,7 @@ def detail(group_slug: str):  # type: ignore[no-untyped-def]
         abort(404)
     current, past = queries.split_memberships(group.memberships)
     upcoming, recent = event_queries.group_events(db, current_user, group.id)
+    pending, closed = followup_queries.follow_ups_for(db, current_user, group_id=group.id)
     context = {}
     if is_staff(current_user):
         from secretariat.exchanges import queries as exchange_queries
@@ -123,11 +127,14 @@ def detail(group_slug: str):  # type: ignore[no-untyped-def]
         past=past,
         upcoming_events=upcoming,
         past_events=recent,
-        today=utcnow().date(),
+        today=network_today(),
+        pending_follow_ups=pending,
+        closed_follow_ups=closed,
         **context,
         **template_labels(),
         **member_labels(),
         **event_labels(),
+        **followup_labels(),
     )
 
 

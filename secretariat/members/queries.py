@@ -17,6 +17,7 @@ from secretariat.members.models import (
     MemberStatusChange,
 )
 from secretariat.members.services import fold
+from secretariat.pagination import Page, clamp
 from secretariat.vocabularies.models import Term
 
 SORTS = {
@@ -72,31 +73,10 @@ class MemberFilters:
         return stmt.order_by(ordering, Member.search_name, Member.id)
 
 
-@dataclass
-class Page:
-    items: list[Member]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-
 def member_page(session: Session, filters: MemberFilters, page: int, per_page: int) -> Page:
     """One page of the member list: two queries whatever the number of members."""
     total = session.scalar(filters.apply(select(func.count()).select_from(Member))) or 0
-    pages = max(1, -(-total // per_page))
-    page = min(max(page, 1), pages)
+    page = clamp(page, total, per_page)
     stmt = filters.order(
         filters.apply(select(Member).options(joinedload(Member.region), joinedload(Member.tier)))
     )

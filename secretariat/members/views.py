@@ -25,10 +25,15 @@ from secretariat import uploads
 from secretariat.accounts import services as account_services
 from secretariat.accounts.forms import ROLE_LABELS as USER_ROLE_LABELS
 from secretariat.accounts.models import Role, User
+from secretariat.agreements import queries as agreement_queries
+from secretariat.agreements.forms import template_labels as agreement_labels
+from secretariat.clock import network_today
 from secretariat.db import get_session, utcnow
 from secretariat.events import queries as event_queries
 from secretariat.events.forms import template_labels as event_labels
 from secretariat.exchanges import queries as exchange_queries
+from secretariat.followups import queries as followup_queries
+from secretariat.followups.forms import template_labels as followup_labels
 from secretariat.forms import options, show_errors
 from secretariat.groups import queries as group_queries
 from secretariat.groups.forms import template_labels as group_labels
@@ -201,8 +206,17 @@ def detail(slug: str):  # type: ignore[no-untyped-def]
             for u in get_session().scalars(select(User).where(User.member_id == member.id))
         }
     given, received = exchange_queries.exchanges_for_member(get_session(), member.id)
+    network_day = network_today()
+    agreements = agreement_queries.agreements_of(get_session(), current_user, member_id=member.id)
+    pending, closed = followup_queries.follow_ups_for(
+        get_session(), current_user, member_id=member.id
+    )
     return render_template(
         "members/detail.html",
+        agreements=agreements,
+        pending_follow_ups=pending,
+        closed_follow_ups=closed,
+        network_day=network_day,
         member=member,
         memberships=group_queries.member_groups(get_session(), member.id),
         member_events=event_queries.member_events(get_session(), member.id),
@@ -218,6 +232,8 @@ def detail(slug: str):  # type: ignore[no-untyped-def]
         **template_labels(),
         **group_labels(),
         **event_labels(),
+        **agreement_labels(),
+        **followup_labels(),
     )
 
 
