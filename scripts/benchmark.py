@@ -7,6 +7,7 @@ median and slowest time and the number of SQL statements per request (counted wi
 before_cursor_execute listener; transaction control such as BEGIN is left out).
 
     .venv/bin/python scripts/benchmark.py [--members 1000] [--exchanges 3000] [--events 200]
+        [--agreements 300] [--follow-ups 3000]
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sqlalchemy import event, func, literal, select
 
 from secretariat.accounts import services as accounts
 from secretariat.accounts.models import Role
+from secretariat.agreements.models import AgreementParty
 from secretariat.app import create_app
 from secretariat.cli import alembic_config, main
 from secretariat.db import get_db
@@ -48,6 +50,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--members", type=int, default=1000)
     parser.add_argument("--exchanges", type=int, default=3000)
     parser.add_argument("--events", type=int, default=200)
+    parser.add_argument("--agreements", type=int, default=300)
+    parser.add_argument("--follow-ups", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=5, help="timed requests per page")
     return parser.parse_args()
@@ -74,6 +78,7 @@ def build_app(folder: Path, url: str) -> Flask:
 
 def generate(app: Flask, args: argparse.Namespace) -> None:
     options = ["--members", str(args.members), "--exchanges", str(args.exchanges)]
+    options += ["--agreements", str(args.agreements), "--follow-ups", str(args.follow_ups)]
     options += ["--events", str(args.events), "--seed", str(args.seed)]
     started = time.perf_counter()
     result = app.test_cli_runner().invoke(main, ["seed", "scale", *options])
@@ -129,6 +134,13 @@ def pages(app: Flask) -> list[tuple[str, str]]:
             .order_by(size.desc(), WorkingGroup.id)
             .limit(1)
         ).first()
+        parties = func.count(AgreementParty.id)
+        biggest_agreement = session.execute(
+            select(AgreementParty.agreement_id, parties)
+            .group_by(AgreementParty.agreement_id)
+            .order_by(parties.desc(), AgreementParty.agreement_id)
+            .limit(1)
+        ).first()
         invited = func.count(Invitation.id)
         busiest_event = session.execute(
             select(Invitation.event_id, invited)
@@ -149,6 +161,18 @@ def pages(app: Flask) -> list[tuple[str, str]]:
         ("network graph", "/network"),
         ("GraphML export", "/network/graph.graphml"),
         ("exchange list", "/exchanges/"),
+        ("partner list", "/partners/"),
+        ("agreement list", "/agreements/"),
+        ("agreements expiring within 90 days", "/agreements/?expiring=90"),
+    ]
+    if biggest_agreement is not None:
+        result.append(
+            (f"agreement ({biggest_agreement[1]} parties)", f"/agreements/{biggest_agreement[0]}")
+        )
+    result += [
+        ("my follow-ups", "/follow-ups/"),
+        ("all pending follow-ups", "/follow-ups/all"),
+        ("follow-up overview", "/follow-ups/overview"),
     ]
     return result
 

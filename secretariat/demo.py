@@ -9,8 +9,10 @@ from sqlalchemy.orm import Session
 
 from secretariat.accounts import services as accounts
 from secretariat.accounts.models import Role
+from secretariat.clock import network_today
 from secretariat.db import get_db
 from secretariat.demo_activity import load_activity
+from secretariat.demo_agreements import load_agreements
 from secretariat.funding.models import Funder
 from secretariat.members import transfer
 from secretariat.members.models import Member
@@ -82,7 +84,10 @@ def load_demo(session: Session) -> dict[str, int]:
     staff = accounts.get_user_by_email(session, "staff@demo.example")
     assert staff is not None
     activity = load_activity(session, staff)
+    focal_point = accounts.get_user_by_email(session, "focal.a@demo.example")
+    agreements = load_agreements(session, staff, focal_point, network_today())
     return {
+        **agreements,
         "members_added": len(members.creates),
         "contacts_added": len(contacts.creates),
         "users_added": users_created,
@@ -104,7 +109,8 @@ def seed_demo() -> None:
     click.echo(
         "Demo data ready: {members_added} members, {contacts_added} contacts, "
         "{users_added} accounts, {groups_added} working groups, {events_added} events and "
-        "{exchanges_added} peer exchanges added.".format(**counts)
+        "{exchanges_added} peer exchanges, {partners_added} partners, {agreements_added} "
+        "agreements and {follow_ups_added} follow-ups added.".format(**counts)
     )
     click.echo(f"Demo accounts (password: {DEMO_PASSWORD}):")
     for email, _name, role, member_slug in ACCOUNTS:

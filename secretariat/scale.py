@@ -2,7 +2,8 @@
 
 Deterministic from the seed (dates are relative to today, like the demo's). The big tables
 (members, contacts, status history, peer exchanges) are checked with the services' own
-validators and then written in bulk through the ORM session; groups, events, invitations,
+validators and then written in bulk through the ORM session, as are partners, agreements
+(valid by construction) and follow-ups; groups, events, invitations,
 registrations and attendance go through the services themselves, which are quick enough for
 their volume. Nothing is committed here: the caller owns the transaction.
 """
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from secretariat.accounts import services as accounts
 from secretariat.accounts.models import Role, User
+from secretariat.agreements.models import Agreement, AgreementKind, AgreementParty, AgreementStatus
 from secretariat.db import get_db, utcnow
 from secretariat.demo import REGIONS, TIERS
 from secretariat.demo_activity import THEMES
@@ -30,6 +32,7 @@ from secretariat.events import services as events
 from secretariat.events.models import Audience, EventType, Response
 from secretariat.exchanges import services as exchanges
 from secretariat.exchanges.models import ExchangeStatus, ExchangeType, PeerExchange
+from secretariat.followups.models import FollowUp, FollowUpStatus, Priority, Recurrence
 from secretariat.groups import services as groups
 from secretariat.groups.models import GroupMembership, GroupRole, WorkingGroup
 from secretariat.members import services as members
@@ -41,6 +44,7 @@ from secretariat.members.models import (
     MemberStatus,
     MemberStatusChange,
 )
+from secretariat.partners.models import Partner, PartnerKind
 from secretariat.vocabularies.models import Vocabulary
 from secretariat.vocabularies.services import ensure_terms
 
@@ -547,12 +551,147 @@ def _create_exchanges(
     return len(rows)
 
 
+PARTNER_WORDS = ["Urban", "Green", "Civic", "Metro", "Open", "Blue", "Future", "Common"]
+PARTNER_NOUNS = ["Bank", "Foundation", "Institute", "Agency", "Labs", "Alliance", "Fund"]
+
+
+def _create_agreements(
+    session: Session,
+    rng: random.Random,
+    staff: User,
+    member_list: list[_Member],
+    count: int,
+    today: date,
+) -> dict[str, int]:
+    """Partners and agreements (a few cohort MoUs with tens of members), with obligations."""
+    if not count:
+        return {"partners": 0, "agreements": 0}
+    partner_count = max(5, count // 10)
+    names = [f"{w} {n}" for w in PARTNER_WORDS for n in PARTNER_NOUNS]
+    partner_rows = [
+        {
+            "name": f"{names[i % len(names)]} {i // len(names) + 1}",
+            "search_name": members.fold(f"{names[i % len(names)]} {i // len(names) + 1}"),
+            "kind": rng.choice(list(PartnerKind)),
+            "country": rng.choice(REGION_PLACES[rng.choice(list(REGION_PLACES))][0]),
+        }
+        for i in range(partner_count)
+    ]
+    _bulk(session, Partner, partner_rows)
+    partner_ids = list(session.scalars(select(Partner.id).order_by(Partner.id)))
+    statuses = {
+        AgreementStatus.ACTIVE: 6,
+        AgreementStatus.SIGNED: 1,
+        AgreementStatus.NEGOTIATING: 2,
+        AgreementStatus.DRAFT: 1,
+        AgreementStatus.EXPIRED: 2,
+        AgreementStatus.TERMINATED: 1,
+    }
+    created = []
+    for number in range(count):
+        status = _weighted(rng, statuses)
+        signed = (
+            today - timedelta(days=rng.randint(30, 1500))
+            if status not in (AgreementStatus.DRAFT, AgreementStatus.NEGOTIATING)
+            else None
+        )
+        expires = signed + timedelta(days=rng.choice((365, 730, 1095))) if signed else None
+        if status is AgreementStatus.EXPIRED and expires and expires >= today:
+            expires = today - timedelta(days=rng.randint(1, 200))
+            signed = min(signed, expires)
+        if status is AgreementStatus.ACTIVE and expires and expires < today:
+            expires = today + timedelta(days=rng.randint(0, 700))
+        cohort = rng.random() < 0.05
+        chosen = rng.sample(
+            member_list, min(len(member_list), rng.randint(20, 60) if cohort else rng.randint(1, 3))
+        )
+        agreement = Agreement(
+            kind=rng.choice(list(AgreementKind)),
+            title=f"Agreement {number + 1}: {'cohort ' if cohort else ''}cooperation",
+            status=status,
+            owner_id=staff.id,
+            created_by_id=staff.id,
+            signed_on=signed,
+            effective_from=signed,
+            expires_on=expires,
+            renewal_notice_days=rng.choice((None, 60, 90, 180)),
+            terminated_on=today if status is AgreementStatus.TERMINATED else None,
+            termination_reason="Ended by mutual consent."
+            if status is AgreementStatus.TERMINATED
+            else None,
+            parties=[
+                AgreementParty(is_secretariat=True, position=0),
+                AgreementParty(partner_id=rng.choice(partner_ids), position=1),
+                *(AgreementParty(member_id=m.id, position=i + 2) for i, m in enumerate(chosen)),
+            ],
+        )
+        created.append(agreement)
+    session.add_all(created)
+    session.flush()
+    return {"partners": partner_count, "agreements": len(created)}
+
+
+def _create_follow_ups(
+    session: Session,
+    rng: random.Random,
+    member_list: list[_Member],
+    count: int,
+    today: date,
+) -> int:
+    """Follow-ups owned by a handful of staff, some overdue, some done, some per member."""
+    if not count:
+        return 0
+    owners = [_staff(session)]
+    for number in range(1, 6):
+        email = f"staff{number}@scale.example"
+        owners.append(
+            accounts.get_user_by_email(session, email)
+            or accounts.create_user(
+                session,
+                accounts.UserData(email=email, name=f"Scale Staff {number}", role=Role.STAFF),
+            )
+        )
+    rows = []
+    for number in range(count):
+        due = today + timedelta(days=rng.randint(-120, 120))
+        status = _weighted(
+            rng,
+            {
+                FollowUpStatus.OPEN: 5,
+                FollowUpStatus.IN_PROGRESS: 2,
+                FollowUpStatus.DONE: 4,
+                FollowUpStatus.CANCELLED: 1,
+            },
+        )
+        closed = status in (FollowUpStatus.DONE, FollowUpStatus.CANCELLED)
+        rows.append(
+            {
+                "title": f"Follow-up {number + 1}: send the notes and next steps",
+                "owner_id": rng.choice(owners).id,
+                "member_id": rng.choice(member_list).id if rng.random() < 0.6 else None,
+                "due_on": due,
+                "series_start": due,
+                "priority": rng.choice(list(Priority)),
+                "status": status,
+                "recurrence": Recurrence.NONE,
+                "completed_on": min(due, today) if closed else None,
+                "completion_note": "Cancelled: no longer needed."
+                if status is FollowUpStatus.CANCELLED
+                else None,
+            }
+        )
+    _bulk(session, FollowUp, rows)
+    return len(rows)
+
+
 def generate(
     session: Session,
     *,
     members_count: int,
     exchanges_count: int,
     events_count: int,
+    agreements_count: int = 0,
+    follow_ups_count: int = 0,
     seed: int = 1,
     force: bool = False,
 ) -> dict[str, int]:
@@ -569,6 +708,8 @@ def generate(
     group_list, memberships = _create_groups(session, rng, staff, member_list, today)
     event_counts = _create_events(session, rng, staff, member_list, group_list, events_count, today)
     exchange_count = _create_exchanges(session, rng, staff, member_list, exchanges_count, today)
+    agreement_counts = _create_agreements(session, rng, staff, member_list, agreements_count, today)
+    follow_up_count = _create_follow_ups(session, rng, member_list, follow_ups_count, today)
     session.flush()
     return {
         "members": len(member_list),
@@ -577,6 +718,8 @@ def generate(
         "memberships": memberships,
         **event_counts,
         "exchanges": exchange_count,
+        **agreement_counts,
+        "follow_ups": follow_up_count,
     }
 
 
@@ -584,11 +727,19 @@ def generate(
 @click.option("--members", "members_count", type=click.IntRange(min=1), required=True)
 @click.option("--exchanges", "exchanges_count", type=click.IntRange(min=0), default=0)
 @click.option("--events", "events_count", type=click.IntRange(min=0), default=0)
+@click.option("--agreements", "agreements_count", type=click.IntRange(min=0), default=0)
+@click.option("--follow-ups", "follow_ups_count", type=click.IntRange(min=0), default=0)
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--force", is_flag=True, help="Add to a database that already has members.")
 @with_appcontext
 def seed_scale(
-    members_count: int, exchanges_count: int, events_count: int, seed: int, force: bool
+    members_count: int,
+    exchanges_count: int,
+    events_count: int,
+    agreements_count: int,
+    follow_ups_count: int,
+    seed: int,
+    force: bool,
 ) -> None:
     """Generate a large network (for the benchmark), the same for the same seed."""
     try:
@@ -598,6 +749,8 @@ def seed_scale(
                 members_count=members_count,
                 exchanges_count=exchanges_count,
                 events_count=events_count,
+                agreements_count=agreements_count,
+                follow_ups_count=follow_ups_count,
                 seed=seed,
                 force=force,
             )
@@ -610,6 +763,7 @@ def seed_scale(
         "Scale data added (seed {seed}): {members} members, {contacts} contacts, {groups} "
         "working groups with {memberships} memberships, {events} events with {invitations} "
         "invitations, {registrations} registrations and {attendances} attendance records, "
-        "{exchanges} confirmed peer exchanges.".format(seed=seed, **counts)
+        "{exchanges} confirmed peer exchanges, {partners} partners, {agreements} agreements and "
+        "{follow_ups} follow-ups.".format(seed=seed, **counts)
     )
     click.echo(f"Recorded as {STAFF_EMAIL} (staff, no password: sign in with an e-mailed link).")
