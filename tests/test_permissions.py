@@ -464,6 +464,14 @@ def snapshot(db) -> list:  # type: ignore[no-untyped-def]
     return [db.execute(select(table)).all() for table in Base.metadata.sorted_tables]
 
 
+def assert_refused_without_change(app, client, db, world: World, route: Route, method: str) -> None:  # type: ignore[no-untyped-def]
+    """Send valid form data to the route: the answer is the uniform 404 and nothing changed."""
+    before = snapshot(db)
+    response = request(client, method, build(app, route, world), form_data(route.endpoint, world))
+    assert refused(response), response.status_code
+    assert snapshot(db) == before
+
+
 def is_sign_in_redirect(response) -> bool:  # type: ignore[no-untyped-def]
     if response.status_code != 302:
         return False
@@ -541,10 +549,7 @@ def test_focal_point_is_refused_another_members_pages(
     app, client, auth, db, world, focal_point, mailbox, route, method
 ):
     auth.login(focal_point)
-    before = snapshot(db)
-    response = request(client, method, build(app, route, world), form_data(route.endpoint, world))
-    assert refused(response), response.status_code
-    assert snapshot(db) == before
+    assert_refused_without_change(app, client, db, world, route, method)
     assert mailbox.messages == []
 
 
@@ -716,10 +721,7 @@ def test_funder_is_refused_members_and_administration(
     app, client, auth, db, world, mailbox, route, method
 ):
     auth.login(UserFactory(funder_user=True))
-    before = snapshot(db)
-    response = request(client, method, build(app, route, world), form_data(route.endpoint, world))
-    assert refused(response), response.status_code
-    assert snapshot(db) == before
+    assert_refused_without_change(app, client, db, world, route, method)
     assert mailbox.messages == []
 
 
@@ -746,10 +748,7 @@ def test_member_and_admin_routes_cover_every_area():
 @pytest.mark.parametrize(("route", "method"), _with_methods(ADMIN_AREA))
 def test_staff_is_refused_users_and_lists(app, client, auth, db, world, mailbox, route, method):
     auth.login(UserFactory())
-    before = snapshot(db)
-    response = request(client, method, build(app, route, world), form_data(route.endpoint, world))
-    assert refused(response), response.status_code
-    assert snapshot(db) == before
+    assert_refused_without_change(app, client, db, world, route, method)
     assert mailbox.messages == []
 
 
@@ -1075,10 +1074,7 @@ def test_focal_point_cannot_manage_groups_events_or_exchanges(
     focal_point = UserFactory(focal_point=True, member=world.member_b)
     db.flush()
     auth.login(focal_point)
-    before = snapshot(db)
-    response = request(client, method, build(app, route, world), form_data(route.endpoint, world))
-    assert refused(response), response.status_code
-    assert snapshot(db) == before
+    assert_refused_without_change(app, client, db, world, route, method)
     assert mailbox.messages == []
 
 
@@ -1087,10 +1083,7 @@ def test_focal_point_is_refused_events_its_member_is_not_invited_to(
     app, client, auth, db, world, focal_point, mailbox, route, method
 ):
     auth.login(focal_point)
-    before = snapshot(db)
-    response = request(client, method, build(app, route, world), form_data(route.endpoint, world))
-    assert refused(response), response.status_code
-    assert snapshot(db) == before
+    assert_refused_without_change(app, client, db, world, route, method)
 
 
 @pytest.mark.parametrize(("route", "method"), _with_methods(ACTIVITY))
@@ -1165,10 +1158,7 @@ def test_focal_point_cannot_manage_partners_agreements_or_follow_ups(
     focal_point = UserFactory(focal_point=True, member=world.member_b)
     db.flush()
     auth.login(focal_point)
-    before = snapshot(db)
-    response = request(client, method, build(app, route, world), form_data(route.endpoint, world))
-    assert refused(response), response.status_code
-    assert snapshot(db) == before
+    assert_refused_without_change(app, client, db, world, route, method)
     assert mailbox.messages == []
 
 
@@ -1177,10 +1167,7 @@ def test_focal_point_is_refused_agreements_and_follow_ups_of_other_members(
     app, client, auth, db, world, focal_point, mailbox, route, method
 ):
     auth.login(focal_point)
-    before = snapshot(db)
-    response = request(client, method, build(app, route, world), form_data(route.endpoint, world))
-    assert refused(response), response.status_code
-    assert snapshot(db) == before
+    assert_refused_without_change(app, client, db, world, route, method)
 
 
 @pytest.mark.parametrize(
@@ -1191,10 +1178,7 @@ def test_funder_is_refused_partners_agreements_and_follow_ups(
     app, client, auth, db, world, mailbox, route, method
 ):
     auth.login(UserFactory(funder_user=True))
-    before = snapshot(db)
-    response = request(client, method, build(app, route, world), form_data(route.endpoint, world))
-    assert refused(response), response.status_code
-    assert snapshot(db) == before
+    assert_refused_without_change(app, client, db, world, route, method)
 
 
 @pytest.mark.parametrize("route", _by_rule([r for r in AGREEMENT_AREA if "GET" in r.methods]))
