@@ -83,13 +83,17 @@ def _register_blueprints(app: Flask) -> None:
     from secretariat.accounts.views import bp as accounts_bp
     from secretariat.accounts.views import users_bp
     from secretariat.agreements.views import bp as agreements_bp
+    from secretariat.commitments.views import bp as commitments_bp
     from secretariat.dashboard.views import bp as dashboard_bp
     from secretariat.events.views import bp as events_bp
     from secretariat.exchanges.views import bp as exchanges_bp
     from secretariat.followups.views import bp as followups_bp
     from secretariat.groups.views import bp as groups_bp
+    from secretariat.indicators.views import bp as indicators_bp
     from secretariat.members.views import bp as members_bp
     from secretariat.partners.views import bp as partners_bp
+    from secretariat.reporting.portal import bp as submissions_bp
+    from secretariat.reporting.views import bp as reporting_bp
     from secretariat.vocabularies.views import bp as vocabularies_bp
 
     for blueprint in (
@@ -103,6 +107,10 @@ def _register_blueprints(app: Flask) -> None:
         partners_bp,
         agreements_bp,
         followups_bp,
+        commitments_bp,
+        indicators_bp,
+        reporting_bp,
+        submissions_bp,
         vocabularies_bp,
     ):
         app.register_blueprint(blueprint)

@@ -8,6 +8,7 @@ from secretariat.agreements.models import (
     AgreementParty,
     Obligation,
 )
+from secretariat.commitments.models import Commitment, CommitmentUpdate, EvidenceDocument
 from secretariat.db import Base
 from secretariat.events.models import (
     Attendance,
@@ -22,6 +23,7 @@ from secretariat.exchanges.models import PeerExchange
 from secretariat.followups.models import FollowUp
 from secretariat.funding.models import Funder
 from secretariat.groups.models import GroupMembership, WorkingGroup
+from secretariat.indicators.models import Indicator, NetworkValue, Target
 from secretariat.members.models import (
     Contact,
     ContactRole,
@@ -31,9 +33,29 @@ from secretariat.members.models import (
     MemberStatusChange,
 )
 from secretariat.partners.models import Partner, PartnerContact
+from secretariat.reporting.models import (
+    CycleIndicator,
+    CycleMember,
+    ReportingCycle,
+    Submission,
+    SubmissionEvent,
+    SubmissionValue,
+)
 from secretariat.vocabularies.models import Term, Vocabulary
 
 __all__ = [
+    "Commitment",
+    "CommitmentUpdate",
+    "CycleIndicator",
+    "CycleMember",
+    "EvidenceDocument",
+    "Indicator",
+    "NetworkValue",
+    "ReportingCycle",
+    "Submission",
+    "SubmissionEvent",
+    "SubmissionValue",
+    "Target",
     "Agreement",
     "AgreementChange",
     "AgreementDocument",

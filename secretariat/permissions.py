@@ -68,6 +68,19 @@ class Permission(enum.StrEnum):
     UPDATE_FOLLOW_UPS = "followups.update"
     #: Create, edit and reassign any follow-up; the overview of overdue follow-ups by owner.
     MANAGE_FOLLOW_UPS = "followups.manage"
+    #: A member's commitments and their history; focal points only their own member's.
+    VIEW_COMMITMENTS = "commitments.view"
+    #: Add and edit commitments, post progress updates with evidence; focal points only for
+    #: their own member.
+    UPDATE_COMMITMENTS = "commitments.update"
+    #: The network view of all commitments; verify progress updates.
+    MANAGE_COMMITMENTS = "commitments.manage"
+    #: Indicators, their targets and network values; the values of every member.
+    MANAGE_INDICATORS = "indicators.manage"
+    #: Fill in and submit a reporting cycle's form; focal points only for their own member.
+    SUBMIT_REPORTS = "reporting.submit"
+    #: Create, open and close reporting cycles; review, verify, return, reopen; exports.
+    MANAGE_REPORTING = "reporting.manage"
 
 
 _STAFF = frozenset({Role.ADMIN, Role.STAFF})
@@ -92,6 +105,12 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.MANAGE_AGREEMENTS: _STAFF,
     Permission.UPDATE_FOLLOW_UPS: _STAFF | {Role.FOCAL_POINT},
     Permission.MANAGE_FOLLOW_UPS: _STAFF,
+    Permission.VIEW_COMMITMENTS: _STAFF | {Role.FOCAL_POINT},
+    Permission.UPDATE_COMMITMENTS: _STAFF | {Role.FOCAL_POINT},
+    Permission.MANAGE_COMMITMENTS: _STAFF,
+    Permission.MANAGE_INDICATORS: _STAFF,
+    Permission.SUBMIT_REPORTS: _STAFF | {Role.FOCAL_POINT},
+    Permission.MANAGE_REPORTING: _STAFF,
 }
 
 

@@ -8,6 +8,7 @@ import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -108,6 +109,11 @@ def _clean(value: Any) -> Any:
 
 
 def _cell(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        # Plain notation ("1000", "12.5"), never "1E+3", whatever the stored precision.
+        if value == value.to_integral_value():
+            return str(value.quantize(Decimal(1)))
+        return format(value.normalize(), "f")
     if isinstance(value, datetime):
         return value.date().isoformat()
     if isinstance(value, date):

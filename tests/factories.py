@@ -9,12 +9,16 @@ from argon2 import PasswordHasher
 from factory.alchemy import SQLAlchemyModelFactory
 
 from secretariat.accounts.models import Role, User
+from secretariat.commitments.models import Commitment, CommitmentStatus
 from secretariat.events.models import Audience, Event, EventType, Invitation
 from secretariat.exchanges.models import ExchangeStatus, ExchangeType, PeerExchange
 from secretariat.funding.models import Funder
 from secretariat.groups.models import GroupMembership, GroupRole, GroupStatus, WorkingGroup
+from secretariat.indicators.models import Aggregation, Direction, Indicator, Level, ValueType
 from secretariat.members.models import Contact, ContactRole, Member, MemberKind, MemberStatus
 from secretariat.members.services import fold
+from secretariat.reporting.models import Audience as CycleAudience
+from secretariat.reporting.models import CycleState, ReportingCycle
 from secretariat.vocabularies.models import Term, Vocabulary
 
 PASSWORD = "correct horse battery staple"
@@ -161,3 +165,41 @@ class PeerExchangeFactory(Base):
     occurred_on = date(2026, 5, 12)
     description = factory.Sequence(lambda n: f"Exchange {n}")
     status = ExchangeStatus.CONFIRMED
+
+
+class IndicatorFactory(Base):
+    class Meta:
+        model = Indicator
+
+    code = factory.Sequence(lambda n: f"IND-{n}")
+    name = factory.Sequence(lambda n: f"Indicator {n}")
+    unit = "t CO2e"
+    value_type = ValueType.NUMBER
+    direction = Direction.LOWER_IS_BETTER
+    level = Level.MEMBER
+    aggregation = Aggregation.SUM
+    is_active = True
+
+
+class ReportingCycleFactory(Base):
+    """A draft cycle; tests open it with ``reporting.services.open_cycle``."""
+
+    class Meta:
+        model = ReportingCycle
+
+    name = factory.Sequence(lambda n: f"Annual report {n}")
+    period = "2025"
+    opens_on = date(2026, 3, 1)
+    due_on = date(2026, 5, 31)
+    state = CycleState.DRAFT
+    audience = CycleAudience.ALL_ACTIVE
+
+
+class CommitmentFactory(Base):
+    class Meta:
+        model = Commitment
+
+    member = factory.SubFactory(MemberFactory)
+    title = factory.Sequence(lambda n: f"Commitment {n}")
+    category = factory.SubFactory(TermFactory, vocabulary=Vocabulary.COMMITMENT_CATEGORY)
+    status = CommitmentStatus.PLANNED

@@ -986,6 +986,12 @@ EXPECTED: dict[Permission, set] = {
     Permission.MANAGE_AGREEMENTS: STAFF,
     Permission.UPDATE_FOLLOW_UPS: STAFF | {Role.FOCAL_POINT},
     Permission.MANAGE_FOLLOW_UPS: STAFF,
+    Permission.VIEW_COMMITMENTS: STAFF | {Role.FOCAL_POINT},
+    Permission.UPDATE_COMMITMENTS: STAFF | {Role.FOCAL_POINT},
+    Permission.MANAGE_COMMITMENTS: STAFF,
+    Permission.MANAGE_INDICATORS: STAFF,
+    Permission.SUBMIT_REPORTS: STAFF | {Role.FOCAL_POINT},
+    Permission.MANAGE_REPORTING: STAFF,
 }
 
 MEMBER_ID = 41

@@ -19,6 +19,7 @@ import zlib
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _
 
 from secretariat.agreements.models import DocumentType
 
@@ -103,6 +104,24 @@ def _sniff_zip(data: bytes) -> DocumentType:
     raise UnacceptableFile("other zip")
 
 
+def check(content: bytes) -> tuple[DocumentType | None, str | None]:
+    """The type of an uploaded file, or a message saying why it is refused."""
+    if not content:
+        return None, _("The file is empty; choose the document to upload.")
+    if len(content) > MAX_BYTES:
+        # The upload is read only up to one byte past the limit: its real size is unknown.
+        return None, _("The file is larger than 20 MB; documents can be at most 20 MB.")
+    try:
+        return sniff(content), None
+    except UnacceptableFile as exc:
+        if str(exc) == "macros":
+            return None, _("Documents with macros are not accepted; save it without macros.")
+        return None, _(
+            "This file is not a PDF, Word (DOCX), Excel (XLSX), OpenDocument text "
+            "(ODT), PNG or JPEG document, whatever its name says."
+        )
+
+
 def safe_filename(name: str, file_type: DocumentType) -> str:
     """A harmless name to offer on download: no folders, controls or odd characters.
 
@@ -126,27 +145,27 @@ def safe_filename(name: str, file_type: DocumentType) -> str:
     return stem + EXTENSIONS[file_type]
 
 
-def _root() -> Path:
+def _root(folder: str) -> Path:
     # Absolute, so that a relative UPLOAD_PATH means the same folder when the file is written
     # and when send_file (which resolves relative paths against the app's package) reads it.
-    return Path(current_app.config["UPLOAD_PATH"]).absolute() / "agreements"
+    return Path(current_app.config["UPLOAD_PATH"]).absolute() / folder
 
 
-def stored_path(sha256: str) -> Path:
-    """Where the file with this content hash is kept."""
+def stored_path(sha256: str, folder: str = "agreements") -> Path:
+    """Where the file with this content hash is kept (in the feature's own folder)."""
     if not re.fullmatch(r"[0-9a-f]{64}", sha256):
         raise ValueError("not a SHA-256 hex digest")
-    return _root() / sha256[:2] / sha256
+    return _root(folder) / sha256[:2] / sha256
 
 
 def digest(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def store(data: bytes) -> str:
+def store(data: bytes, folder: str = "agreements") -> str:
     """Write the content under its hash (once); return the hash."""
     sha256 = digest(data)
-    path = stored_path(sha256)
+    path = stored_path(sha256, folder)
     if path.exists() and path.stat().st_size == len(data):
         return sha256
     path.parent.mkdir(parents=True, exist_ok=True)

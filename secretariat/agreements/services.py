@@ -662,24 +662,9 @@ def add_document(
         errors["description"] = _("Remove the invisible control characters from the description.")
     elif description and len(description) > 255:
         errors["description"] = _("Use at most 255 characters.")
-    file_type = None
-    if not content:
-        errors["file"] = _("The file is empty; choose the document to upload.")
-    elif len(content) > documents.MAX_BYTES:
-        # The upload is read only up to one byte past the limit: its real size is unknown.
-        errors["file"] = _("The file is larger than 20 MB; documents can be at most 20 MB.")
-    else:
-        try:
-            file_type = documents.sniff(content)
-        except documents.UnacceptableFile as exc:
-            errors["file"] = (
-                _("Documents with macros are not accepted; save it without macros.")
-                if str(exc) == "macros"
-                else _(
-                    "This file is not a PDF, Word (DOCX), Excel (XLSX), OpenDocument text "
-                    "(ODT), PNG or JPEG document, whatever its name says."
-                )
-            )
+    file_type, problem = documents.check(content)
+    if problem:
+        errors["file"] = problem
     sha256 = documents.digest(content) if content else ""
     if file_type is not None:
         twin = next(

@@ -15,6 +15,8 @@ class Vocabulary(enum.StrEnum):
     TIER = "tier"
     #: Themes of working groups and peer exchanges ("Transport", "Air quality"...).
     THEME = "theme"
+    #: Kinds of members' commitments ("Mitigation", "Health"...).
+    COMMITMENT_CATEGORY = "commitment_category"
 
 
 class Term(Base):

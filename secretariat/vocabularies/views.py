@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange
 
+from secretariat.commitments.models import Commitment
 from secretariat.db import get_session
 from secretariat.exchanges.models import PeerExchange
 from secretariat.groups.models import WorkingGroup
@@ -24,12 +25,14 @@ TITLES = {
     Vocabulary.REGION: _l("Network regions"),
     Vocabulary.TIER: _l("Membership tiers"),
     Vocabulary.THEME: _l("Themes"),
+    Vocabulary.COMMITMENT_CATEGORY: _l("Commitment categories"),
 }
 #: The columns that use each list, to show how often each entry is in use.
 USAGE_COLUMNS = {
     Vocabulary.REGION: (Member.region_id,),
     Vocabulary.TIER: (Member.tier_id,),
     Vocabulary.THEME: (WorkingGroup.theme_id, PeerExchange.theme_id),
+    Vocabulary.COMMITMENT_CATEGORY: (Commitment.category_id,),
 }
 
 
