@@ -13,6 +13,7 @@ from secretariat.clock import network_today
 from secretariat.db import get_db
 from secretariat.demo_activity import load_activity
 from secretariat.demo_agreements import load_agreements
+from secretariat.demo_reporting import load_reporting
 from secretariat.funding.models import Funder
 from secretariat.members import transfer
 from secretariat.members.models import Member
@@ -86,8 +87,15 @@ def load_demo(session: Session) -> dict[str, int]:
     activity = load_activity(session, staff)
     focal_point = accounts.get_user_by_email(session, "focal.a@demo.example")
     agreements = load_agreements(session, staff, focal_point, network_today())
+    focal_points = [
+        user
+        for email in ("focal.a@demo.example", "focal.b@demo.example")
+        if (user := accounts.get_user_by_email(session, email)) is not None
+    ]
+    reporting = load_reporting(session, staff, focal_points, network_today())
     return {
         **agreements,
+        **reporting,
         "members_added": len(members.creates),
         "contacts_added": len(contacts.creates),
         "users_added": users_created,
@@ -110,7 +118,10 @@ def seed_demo() -> None:
         "Demo data ready: {members_added} members, {contacts_added} contacts, "
         "{users_added} accounts, {groups_added} working groups, {events_added} events and "
         "{exchanges_added} peer exchanges, {partners_added} partners, {agreements_added} "
-        "agreements and {follow_ups_added} follow-ups added.".format(**counts)
+        "agreements and {follow_ups_added} follow-ups, {cycles_added} reporting cycles with "
+        "{submissions_added} submissions and {commitments_added} commitments added.".format(
+            **counts
+        )
     )
     click.echo(f"Demo accounts (password: {DEMO_PASSWORD}):")
     for email, _name, role, member_slug in ACCOUNTS:

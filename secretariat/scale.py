@@ -14,7 +14,7 @@ import itertools
 import random
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import click
@@ -35,6 +35,7 @@ from secretariat.exchanges.models import ExchangeStatus, ExchangeType, PeerExcha
 from secretariat.followups.models import FollowUp, FollowUpStatus, Priority, Recurrence
 from secretariat.groups import services as groups
 from secretariat.groups.models import GroupMembership, GroupRole, WorkingGroup
+from secretariat.indicators.models import Aggregation, Direction, Indicator, Level, ValueType
 from secretariat.members import services as members
 from secretariat.members.models import (
     Contact,
@@ -45,6 +46,17 @@ from secretariat.members.models import (
     MemberStatusChange,
 )
 from secretariat.partners.models import Partner, PartnerKind
+from secretariat.reporting.models import Audience as CycleAudience
+from secretariat.reporting.models import (
+    CycleIndicator,
+    CycleMember,
+    CycleState,
+    ReportingCycle,
+    Submission,
+    SubmissionStatus,
+    SubmissionValue,
+    ValueSource,
+)
 from secretariat.vocabularies.models import Vocabulary
 from secretariat.vocabularies.services import ensure_terms
 
@@ -684,6 +696,123 @@ def _create_follow_ups(
     return len(rows)
 
 
+#: Indicators of the scale network's reporting cycles: (code, type, aggregation, low, high).
+SCALE_INDICATORS = [
+    (f"K{n:02d}", kind, aggregation, low, high)
+    for n, (kind, aggregation, low, high) in enumerate(
+        [
+            (ValueType.NUMBER, Aggregation.SUM, 0, 50_000),
+            (ValueType.NUMBER, Aggregation.MEAN, 0, 30),
+            (ValueType.PERCENTAGE, Aggregation.MEDIAN, 0, 100),
+            (ValueType.YES_NO, Aggregation.COUNT_YES, None, None),
+            (ValueType.PERCENTAGE, Aggregation.MEAN, 0, 100),
+        ]
+        * 3,
+        start=1,
+    )
+]
+
+
+def _create_reporting(
+    session: Session,
+    rng: random.Random,
+    staff: User,
+    member_list: list[_Member],
+    cycles: int,
+    today: date,
+) -> dict[str, int]:
+    """Yearly cycles asking every active member for 15 indicators; the latest one is open."""
+    if not cycles:
+        return {"cycles": 0, "submissions": 0, "values": 0}
+    indicator_ids = []
+    for code, kind, aggregation, low, high in SCALE_INDICATORS:
+        indicator = Indicator(
+            code=f"SCALE-{code}",
+            name=f"Scale indicator {code}",
+            unit="units" if kind is ValueType.NUMBER else None,
+            value_type=kind,
+            direction=Direction.HIGHER_IS_BETTER,
+            level=Level.MEMBER,
+            aggregation=aggregation,
+            min_value=None if low is None else Decimal(low),
+            max_value=None if high is None else Decimal(high),
+        )
+        session.add(indicator)
+        session.flush()
+        indicator_ids.append((indicator.id, kind, high))
+    active = [m for m in member_list if m.status is MemberStatus.ACTIVE]
+    submissions = values = 0
+    for number in range(cycles):
+        year = today.year - cycles + number
+        is_open = number == cycles - 1
+        opens = date(year + 1, 2, 1) if not is_open else today - timedelta(days=20)
+        due = opens + timedelta(days=60)
+        cycle = ReportingCycle(
+            name=f"Scale report {year}",
+            period=str(year),
+            opens_on=opens,
+            due_on=due,
+            state=CycleState.OPEN if is_open else CycleState.CLOSED,
+            audience=CycleAudience.ALL_ACTIVE,
+            created_by_id=staff.id,
+            opened_at=datetime.combine(opens, time(8), tzinfo=UTC),
+        )
+        session.add(cycle)
+        session.flush()
+        _bulk(
+            session,
+            CycleIndicator,
+            [
+                {"cycle_id": cycle.id, "indicator_id": i, "position": p, "is_required": True}
+                for p, (i, _kind, _high) in enumerate(indicator_ids, start=1)
+            ],
+        )
+        _bulk(session, CycleMember, [{"cycle_id": cycle.id, "member_id": m.id} for m in active])
+        rows = []
+        for member in active:
+            if rng.random() < (0.4 if is_open else 0.12):
+                continue
+            moment = datetime.combine(
+                opens + timedelta(days=rng.randint(1, 75)), time(10), tzinfo=UTC
+            )
+            late = moment.date() > due
+            status = rng.choice(
+                [SubmissionStatus.SUBMITTED, SubmissionStatus.DRAFT]
+                if is_open
+                else [SubmissionStatus.VERIFIED]
+            )
+            submitted = status is not SubmissionStatus.DRAFT
+            rows.append(
+                {
+                    "cycle_id": cycle.id,
+                    "member_id": member.id,
+                    "status": status,
+                    "first_submitted_at": moment if submitted else None,
+                    "submitted_at": moment if submitted else None,
+                    "is_late": late if submitted else None,
+                }
+            )
+        _bulk(session, Submission, rows)
+        submissions += len(rows)
+        ids = session.scalars(select(Submission.id).where(Submission.cycle_id == cycle.id))
+        value_rows = []
+        for submission_id in ids:
+            for indicator_id, kind, high in indicator_ids:
+                row = {
+                    "submission_id": submission_id,
+                    "indicator_id": indicator_id,
+                    "source": ValueSource.ENTERED,
+                }
+                if kind is ValueType.YES_NO:
+                    row["bool_value"] = rng.random() < 0.6
+                else:
+                    row["number_value"] = Decimal(rng.randint(0, int(high) * 10)) / 10
+                value_rows.append(row)
+        _bulk(session, SubmissionValue, value_rows)
+        values += len(value_rows)
+    return {"cycles": cycles, "submissions": submissions, "values": values}
+
+
 def generate(
     session: Session,
     *,
@@ -692,6 +821,7 @@ def generate(
     events_count: int,
     agreements_count: int = 0,
     follow_ups_count: int = 0,
+    cycles_count: int = 0,
     seed: int = 1,
     force: bool = False,
 ) -> dict[str, int]:
@@ -710,6 +840,7 @@ def generate(
     exchange_count = _create_exchanges(session, rng, staff, member_list, exchanges_count, today)
     agreement_counts = _create_agreements(session, rng, staff, member_list, agreements_count, today)
     follow_up_count = _create_follow_ups(session, rng, member_list, follow_ups_count, today)
+    reporting_counts = _create_reporting(session, rng, staff, member_list, cycles_count, today)
     session.flush()
     return {
         "members": len(member_list),
@@ -720,6 +851,7 @@ def generate(
         "exchanges": exchange_count,
         **agreement_counts,
         "follow_ups": follow_up_count,
+        **reporting_counts,
     }
 
 
@@ -729,6 +861,13 @@ def generate(
 @click.option("--events", "events_count", type=click.IntRange(min=0), default=0)
 @click.option("--agreements", "agreements_count", type=click.IntRange(min=0), default=0)
 @click.option("--follow-ups", "follow_ups_count", type=click.IntRange(min=0), default=0)
+@click.option(
+    "--cycles",
+    "cycles_count",
+    type=click.IntRange(min=0, max=20),
+    default=0,
+    help="Yearly reporting cycles of 15 indicators; the latest is open.",
+)
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--force", is_flag=True, help="Add to a database that already has members.")
 @with_appcontext
@@ -738,6 +877,7 @@ def seed_scale(
     events_count: int,
     agreements_count: int,
     follow_ups_count: int,
+    cycles_count: int,
     seed: int,
     force: bool,
 ) -> None:
@@ -751,6 +891,7 @@ def seed_scale(
                 events_count=events_count,
                 agreements_count=agreements_count,
                 follow_ups_count=follow_ups_count,
+                cycles_count=cycles_count,
                 seed=seed,
                 force=force,
             )
@@ -763,7 +904,8 @@ def seed_scale(
         "Scale data added (seed {seed}): {members} members, {contacts} contacts, {groups} "
         "working groups with {memberships} memberships, {events} events with {invitations} "
         "invitations, {registrations} registrations and {attendances} attendance records, "
-        "{exchanges} confirmed peer exchanges, {partners} partners, {agreements} agreements and "
-        "{follow_ups} follow-ups.".format(seed=seed, **counts)
+        "{exchanges} confirmed peer exchanges, {partners} partners, {agreements} agreements, "
+        "{follow_ups} follow-ups, {cycles} reporting cycles with {submissions} submissions and "
+        "{values} values.".format(seed=seed, **counts)
     )
     click.echo(f"Recorded as {STAFF_EMAIL} (staff, no password: sign in with an e-mailed link).")

@@ -11,8 +11,17 @@ from secretariat.events.models import Attendance, Event, Invitation, Registratio
 from secretariat.exchanges.models import ExchangeStatus, PeerExchange
 from secretariat.groups.models import GroupMembership, WorkingGroup
 from secretariat.groups.services import JOINABLE_STATUSES
-from secretariat.members.models import Contact, ContactRole, Member, MemberStatusChange
+from secretariat.indicators.services import Value, input_text, parse_value
+from secretariat.members.models import (
+    Contact,
+    ContactRole,
+    Member,
+    MemberStatus,
+    MemberStatusChange,
+)
 from secretariat.members.services import RESERVED_SLUGS, SLUG_PATTERN, fold
+from secretariat.reporting.models import CycleState, ReportingCycle, Submission, SubmissionValue
+from secretariat.reporting.queries import cycle_rates
 
 
 def count(db, model) -> int:
@@ -86,3 +95,31 @@ def test_force_adds_to_a_network_with_members(db, cli):
     slugs = list(db.scalars(select(Member.slug)))
     assert len(slugs) == len(set(slugs)) == 20
     assert count(db, WorkingGroup) == 6
+
+
+def test_reporting_cycles_hold_values_the_services_would_accept(db, cli):
+    result = cli("seed", "scale", "--members", "25", "--cycles", "2")
+
+    assert result.exit_code == 0, result.output
+    assert "2 reporting cycles" in result.output
+    cycles = list(db.scalars(select(ReportingCycle).order_by(ReportingCycle.period)))
+    assert [c.state for c in cycles] == [CycleState.CLOSED, CycleState.OPEN]
+    assert cycles[0].period < cycles[1].period
+    active = db.scalar(
+        select(func.count()).select_from(Member).where(Member.status == MemberStatus.ACTIVE)
+    )
+    for cycle in cycles:
+        assert len(cycle.indicators) == 15
+        assert len(cycle.members) == active
+        rates = cycle_rates(db, cycle.id)
+        assert 0 < rates.reported <= rates.asked == active
+    for value in db.scalars(select(SubmissionValue)):
+        shown = input_text(Value(value.number_value, value.bool_value, value.text_value))
+        assert parse_value(value.indicator, shown) == Value(
+            value.number_value, value.bool_value, value.text_value
+        )
+    submitted = db.scalars(select(Submission).where(Submission.first_submitted_at.is_not(None)))
+    for submission in submitted:
+        assert submission.is_late == (
+            submission.first_submitted_at.date() > submission.cycle.due_on
+        )
