@@ -30,6 +30,12 @@ from secretariat.agreements.models import (
     AgreementStatus,
     Obligation,
 )
+from secretariat.commitments.models import (
+    Commitment,
+    CommitmentStatus,
+    CommitmentUpdate,
+    EvidenceDocument,
+)
 from secretariat.db import Base, utcnow
 from secretariat.events.models import (
     Event,
@@ -40,6 +46,7 @@ from secretariat.events.models import (
 from secretariat.exchanges.models import ExchangeStatus, PeerExchange
 from secretariat.followups.models import FollowUp, FollowUpStatus, Priority, Recurrence
 from secretariat.groups.models import GroupMembership, WorkingGroup
+from secretariat.indicators.models import Indicator, Target
 from secretariat.members import services
 from secretariat.members.models import Contact, ContactRole, Member, MemberKind, MemberStatus
 from secretariat.partners.models import Partner, PartnerContact, PartnerKind
@@ -51,14 +58,19 @@ from secretariat.permissions import (
     declared_permission,
     has_permission,
 )
+from secretariat.reporting import services as reporting
+from secretariat.reporting.models import Audience as CycleAudience
+from secretariat.reporting.models import CycleIndicator, CycleMember, ReportingCycle, Submission
 from secretariat.vocabularies.models import Term, Vocabulary
 from tests.factories import (
     ContactFactory,
     EventFactory,
     GroupMembershipFactory,
+    IndicatorFactory,
     InvitationFactory,
     MemberFactory,
     PeerExchangeFactory,
+    ReportingCycleFactory,
     TermFactory,
     UserFactory,
     WorkingGroupFactory,
@@ -147,6 +159,24 @@ SCOPED_AGREEMENT_PAGES = [
     if r not in STAFF_ONLY_AGREEMENT_AREA and r.arguments & {"agreement_id", "follow_up_id"}
 ]
 
+#: Commitments, indicators and reporting cycles (with the submission form).
+REPORTING_AREA = [
+    r for r in ROUTES if r.rule.split("/")[1] in {"commitments", "indicators", "reporting"}
+]
+STAFF_ONLY_REPORTING_AREA = [
+    r
+    for r in REPORTING_AREA
+    if r.permission
+    in {Permission.MANAGE_COMMITMENTS, Permission.MANAGE_INDICATORS, Permission.MANAGE_REPORTING}
+]
+#: Pages about one member's commitments or report, which focal points reach for their own.
+SCOPED_REPORTING_PAGES = [
+    r
+    for r in REPORTING_AREA
+    if r not in STAFF_ONLY_REPORTING_AREA
+    and r.arguments & {"member_id", "commitment_id", "document_id", "cycle_id"}
+]
+
 
 def _with_methods(routes: list[Route]) -> list:
     return [pytest.param(r, m, id=f"{m} {r.rule}") for r in routes for m in r.methods]
@@ -179,6 +209,13 @@ class World:
     obligation: Obligation
     document: AgreementDocument
     follow_up: FollowUp
+    commitment: Commitment
+    commitment_update: CommitmentUpdate
+    evidence: EvidenceDocument
+    indicator: Indicator
+    target: Target
+    cycle: ReportingCycle
+    submission: Submission
 
 
 @pytest.fixture
@@ -196,7 +233,9 @@ def world(db) -> World:
     partner, partner_contact, agreement, obligation, document, follow_up = _agreement_world(
         db, member_b, other_user
     )
+    reporting_world = _reporting_world(db, member_b, other_user)
     world = World(
+        **reporting_world,
         partner=partner,
         partner_contact=partner_contact,
         agreement=agreement,
@@ -295,6 +334,64 @@ def _agreement_world(db, member_b: Member, owner: User):  # type: ignore[no-unty
     return partner, partner_contact, agreement, obligation, document, follow_up
 
 
+def _reporting_world(db, member_b: Member, staff: User) -> dict:  # type: ignore[no-untyped-def]
+    """A commitment of member B with an update and evidence; an indicator with a target; an
+    open cycle asking member B, whose report is submitted."""
+    category = db.scalar(
+        select(Term).where(Term.vocabulary == Vocabulary.COMMITMENT_CATEGORY).limit(1)
+    )
+    content = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+    evidence = EvidenceDocument(
+        member_id=member_b.id,
+        filename="plan.pdf",
+        file_type=documents.sniff(content),
+        size=len(content),
+        sha256=documents.store(content, "evidence"),
+    )
+    commitment = Commitment(
+        member=member_b,
+        title="Adopt a climate plan",
+        category=category,
+        status=CommitmentStatus.IN_PROGRESS,
+        evidence_document=evidence,
+        evidence_on=utcnow().date(),
+    )
+    update = CommitmentUpdate(
+        commitment=commitment, status=CommitmentStatus.IN_PROGRESS, narrative="Drafting"
+    )
+    indicator = IndicatorFactory(code="BEAVERS", name="Beaver dams")
+    target = Target(indicator=indicator, period="2025", value=12)
+    db.add_all([evidence, commitment, update, target])
+    db.flush()
+    cycle = ReportingCycleFactory(
+        name="Beaver report",
+        audience=CycleAudience.CHOSEN,
+        opens_on=utcnow().date() - timedelta(days=5),
+        due_on=utcnow().date() + timedelta(days=30),
+    )
+    cycle.indicators = [CycleIndicator(indicator=indicator, position=1)]
+    cycle.members = [CycleMember(member=member_b)]
+    db.flush()
+    reporting.open_cycle(db, staff, cycle)
+    submission = reporting.save_submission(
+        db,
+        staff,
+        cycle,
+        member_b,
+        reporting.SubmissionInput({indicator.id: reporting.ValueInput("7")}),
+        submit=True,
+    )
+    return {
+        "commitment": commitment,
+        "commitment_update": update,
+        "evidence": evidence,
+        "indicator": indicator,
+        "target": target,
+        "cycle": cycle,
+        "submission": submission,
+    }
+
+
 @pytest.fixture
 def focal_point(db, world) -> User:
     user = UserFactory(focal_point=True, member=world.member_a)
@@ -325,9 +422,18 @@ def url_values(route: Route, world: World, **overrides: object) -> dict:
         "obligation_id": world.obligation.id,
         "status": AgreementStatus.NEGOTIATING.value,
         "follow_up_id": world.follow_up.id,
+        "commitment_id": world.commitment.id,
+        "update_id": world.commitment_update.id,
+        "member_id": world.member_b.id,
+        "indicator_id": world.indicator.id,
+        "target_id": world.target.id,
+        "cycle_id": world.cycle.id,
+        "submission_id": world.submission.id,
     }
     if route.rule.startswith("/partners/"):
         values["contact_id"] = world.partner_contact.id
+    if route.rule.startswith("/commitments/"):
+        values["document_id"] = world.evidence.id
     values.update(overrides)
     missing = route.arguments - values.keys()
     assert not missing, f"no test value for {sorted(missing)} of {route.rule}: add one above"
@@ -444,6 +550,53 @@ def form_data(endpoint: str, world: World) -> dict[str, str]:
         "followups.edit": follow_up,
         "followups.complete": {"completed_on": today, "note": "Sent"},
         "followups.cancel": {"cancelled_on": today, "note": "No longer needed"},
+        "commitments.new": {
+            "title": "Plant a million trees",
+            "category_id": str(world.commitment.category_id),
+            "status": "planned",
+        },
+        "commitments.edit": {
+            "title": "Renamed commitment",
+            "category_id": str(world.commitment.category_id),
+            "status": "in_progress",
+        },
+        "commitments.add_update": {"status": "achieved", "narrative": "Done"},
+        "indicators.new": {
+            "code": "OTTERS",
+            "name": "Otters",
+            "value_type": "number",
+            "direction": "higher",
+            "level": "member",
+            "aggregation": "sum",
+            "is_active": "y",
+        },
+        "indicators.edit": {
+            "code": "BEAVERS",
+            "name": "Renamed",
+            "value_type": "number",
+            "direction": "higher",
+            "level": "member",
+            "aggregation": "sum",
+            "is_active": "y",
+        },
+        "indicators.set_target": {"period": "2026", "value": "20", "member_id": ""},
+        "indicators.record_network_value": {"period": "2026", "value": "20"},
+        "reporting.new": {
+            "name": "Otter report",
+            "period": "2026",
+            "opens_on": today,
+            "due_on": (utcnow().date() + timedelta(days=30)).isoformat(),
+            "audience": "all_active",
+            "indicator_ids": str(world.indicator.id),
+        },
+        "reporting.edit": {
+            "name": "Renamed report",
+            "opens_on": today,
+            "due_on": (utcnow().date() + timedelta(days=40)).isoformat(),
+        },
+        "reporting.return_submission": {"comment": "Check the unit"},
+        "reporting.reopen": {"comment": "Late data"},
+        "submissions.form": {f"value-{world.indicator.id}": "9", "action": "submit"},
         "followups.from_event": {
             "rows-0-title": "Send the slides",
             "rows-0-owner_id": str(world.other_user.id),
@@ -1264,3 +1417,106 @@ def test_staff_can_post_what_focal_points_are_refused(app, client, auth, db, wor
     response = request(client, "POST", build(app, route, world), form_data(route.endpoint, world))
     assert response.status_code == 302, response.get_data(as_text=True)[:1500]
     assert snapshot(db) != before
+
+
+# -- 10. commitments, indicators and reporting ---------------------------------------------
+
+
+def test_reporting_area_covers_commitments_indicators_and_cycles():
+    assert {r.rule.split("/")[1] for r in REPORTING_AREA} == {
+        "commitments",
+        "indicators",
+        "reporting",
+    }
+    assert {r.permission for r in STAFF_ONLY_REPORTING_AREA} == {
+        Permission.MANAGE_COMMITMENTS,
+        Permission.MANAGE_INDICATORS,
+        Permission.MANAGE_REPORTING,
+    }
+    assert {
+        "commitments.member",
+        "commitments.detail",
+        "commitments.edit",
+        "commitments.add_update",
+        "commitments.evidence",
+        "submissions.form",
+    } <= {r.endpoint for r in SCOPED_REPORTING_PAGES}
+
+
+@pytest.mark.parametrize(("route", "method"), _with_methods(STAFF_ONLY_REPORTING_AREA))
+def test_focal_point_cannot_manage_indicators_cycles_or_verify(
+    app, client, auth, db, world, mailbox, route, method
+):
+    """Even the focal point of the member whose commitment and report these are."""
+    focal_point = UserFactory(focal_point=True, member=world.member_b)
+    db.flush()
+    auth.login(focal_point)
+    assert_refused_without_change(app, client, db, world, route, method)
+
+
+@pytest.mark.parametrize(("route", "method"), _with_methods(SCOPED_REPORTING_PAGES))
+def test_focal_point_is_refused_another_members_commitments_and_report(
+    app, client, auth, db, world, focal_point, mailbox, route, method
+):
+    auth.login(focal_point)
+    assert_refused_without_change(app, client, db, world, route, method)
+
+
+@pytest.mark.parametrize(
+    ("route", "method"),
+    _with_methods([r for r in REPORTING_AREA if r.endpoint != "commitments.index"]),
+)
+def test_funder_is_refused_commitments_indicators_and_reporting(
+    app, client, auth, db, world, mailbox, route, method
+):
+    auth.login(UserFactory(funder_user=True))
+    assert_refused_without_change(app, client, db, world, route, method)
+
+
+@pytest.mark.parametrize("route", _by_rule([r for r in REPORTING_AREA if "GET" in r.methods]))
+def test_staff_sees_every_commitment_indicator_and_reporting_page(app, client, auth, world, route):
+    auth.login(UserFactory())
+    response = client.get(build(app, route, world))
+    if route.endpoint in ("submissions.mine", "reporting.reopen"):
+        # Staff have no reports of their own; the cycle still takes submissions.
+        assert response.status_code == 302
+        return
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+
+
+def test_focal_point_reaches_own_commitments_and_report(client, auth, db, world):
+    focal_point = UserFactory(focal_point=True, member=world.member_b)
+    db.flush()
+    auth.login(focal_point)
+    for path in (
+        f"/commitments/member/{world.member_b.id}",
+        f"/commitments/{world.commitment.id}",
+        f"/commitments/evidence/{world.evidence.id}",
+        f"/reporting/{world.cycle.id}/members/{world.member_b.id}/submission",
+        "/reporting/mine",
+    ):
+        response = client.get(path)
+        assert response.status_code == 200, path
+    response = client.post(
+        f"/commitments/{world.commitment.id}/update",
+        data=form_data("commitments.add_update", world),
+    )
+    assert response.status_code == 302
+    db.expire_all()
+    assert db.get(Commitment, world.commitment.id).status is CommitmentStatus.ACHIEVED
+
+
+def test_staff_can_post_the_reporting_form_data(client, auth, db, world):
+    """The refusals above are meaningful: the same requests succeed for staff."""
+    auth.login(UserFactory())
+    for path, endpoint in [
+        (f"/commitments/{world.commitment.id}/edit", "commitments.edit"),
+        (f"/indicators/{world.indicator.id}/targets", "indicators.set_target"),
+        (f"/reporting/submissions/{world.submission.id}/return", "reporting.return_submission"),
+        (f"/reporting/{world.cycle.id}/members/{world.member_b.id}/submission", "submissions.form"),
+    ]:
+        response = client.post(path, data=form_data(endpoint, world))
+        assert response.status_code == 302, (path, response.get_data(as_text=True)[:500])
+    db.expire_all()
+    assert db.get(Commitment, world.commitment.id).title == "Renamed commitment"
+    assert db.get(Submission, world.submission.id).status.value == "submitted"

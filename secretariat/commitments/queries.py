@@ -139,3 +139,9 @@ def unverified_count(session: Session) -> int:
         )
         or 0
     )
+
+
+def member_choices(session: Session) -> list[tuple[int, str]]:
+    """Every member by name, for the network view's member filter."""
+    rows = session.execute(select(Member.id, Member.name).order_by(Member.search_name, Member.id))
+    return [(row.id, row.name) for row in rows]

@@ -104,10 +104,12 @@ def _check_evidence(
     evidence_on: date | None,
     upload: Upload | None,
     today: date,
+    *,
+    kept_document: bool = False,
 ) -> tuple[str | None, documents.DocumentType | None]:
-    clean, problem = check_url(url)
-    if problem:
-        errors.setdefault("evidence_url", problem)
+    clean, url_problem = check_url(url)
+    if url_problem:
+        errors.setdefault("evidence_url", url_problem)
     file_type = None
     if upload is not None:
         file_type, problem = documents.check(upload.content)
@@ -118,13 +120,27 @@ def _check_evidence(
     has_new = clean is not None or upload is not None
     if has_new and evidence_on is None:
         errors.setdefault("evidence_on", _("Say what day the evidence dates from."))
+    elif evidence_on is not None and not (has_new or kept_document or url_problem):
+        # A date with no evidence would make missing evidence look fresh.
+        errors.setdefault(
+            "evidence_on",
+            _("Add the link or the file this date belongs to, or leave the date empty."),
+        )
     return clean, file_type
 
 
 def validate_commitment(
-    session: Session, data: CommitmentData, upload: Upload | None, today: date
+    session: Session,
+    data: CommitmentData,
+    upload: Upload | None,
+    today: date,
+    *,
+    kept_document: bool = False,
 ) -> dict[str, str]:
-    """Return every problem with the data, by field; empty when it can be saved."""
+    """Return every problem with the data, by field; empty when it can be saved.
+
+    ``kept_document``: the commitment already has an uploaded document that stays.
+    """
     errors = dict(data.unreadable)
     raw_title = data.title or ""
     data.title = single_line(raw_title)
@@ -145,7 +161,7 @@ def validate_commitment(
     if data.freshness_months is not None and not 1 <= data.freshness_months <= 240:
         errors.setdefault("freshness_months", _("Give a number of months between 1 and 240."))
     data.evidence_url, _type = _check_evidence(
-        errors, data.evidence_url, data.evidence_on, upload, today
+        errors, data.evidence_url, data.evidence_on, upload, today, kept_document=kept_document
     )
     return errors
 
@@ -172,7 +188,15 @@ def _store_evidence(
 
 def _refresh_staleness(commitment: Commitment) -> None:
     created = network_today(commitment.created_at) if commitment.created_at else network_today()
-    commitment.evidence_stale_on = commitment.stale_on(created)
+    # The relationship, not the id column: a document just attached has no id there before
+    # the flush.
+    has_evidence = bool(commitment.evidence_url) or commitment.evidence_document is not None
+    if commitment.freshness_months is not None and not has_evidence:
+        # Missing evidence under a freshness rule is stale from the day the commitment was
+        # entered, whatever evidence date is left over from a removed document.
+        commitment.evidence_stale_on = created
+    else:
+        commitment.evidence_stale_on = commitment.stale_on(created)
 
 
 def create_commitment(
@@ -223,7 +247,12 @@ def update_commitment(
     """Change what was pledged; progress goes through updates, which keep the history."""
     ensure_permission(actor, Permission.UPDATE_COMMITMENTS)
     ensure_member_scope(actor, commitment.member_id)
-    errors = validate_commitment(session, data, upload, network_today())
+    kept_document = (
+        upload is None and not remove_document and commitment.evidence_document_id is not None
+    )
+    errors = validate_commitment(
+        session, data, upload, network_today(), kept_document=kept_document
+    )
     if errors:
         raise ValidationFailed(errors)
     _apply(commitment, data)
@@ -272,18 +301,23 @@ def add_update(
         raise ValidationFailed(errors)
     now = utcnow()
     percent = 100 if data.status is CommitmentStatus.ACHIEVED else data.percent_complete
+    # Stored first: storing flushes, and the update must not be half attached by then.
+    document = (
+        _store_evidence(session, actor, commitment.member_id, upload)
+        if upload is not None
+        else None
+    )
     update = CommitmentUpdate(
         commitment=commitment,
         status=data.status,
         percent_complete=percent,
         narrative=data.narrative,
         evidence_url=data.evidence_url,
+        evidence_document=document,
         evidence_on=data.evidence_on,
         author_id=actor.id,
         created_at=now,
     )
-    if upload is not None:
-        update.evidence_document = _store_evidence(session, actor, commitment.member_id, upload)
     session.add(update)
     commitment.status = data.status
     if percent is not None:

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from datetime import date
+
+from flask import Blueprint, current_app, render_template
+from flask_babel import format_percent
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from secretariat.accounts.models import Role, User
 from secretariat.agreements import queries as agreement_queries
 from secretariat.clock import network_today
+from secretariat.commitments import queries as commitment_queries
 from secretariat.db import get_session, utcnow
 from secretariat.events.forms import template_labels as event_labels
 from secretariat.events.queries import EventFilters, event_page, unmatched_count
@@ -16,7 +21,14 @@ from secretariat.exchanges import queries as exchange_queries
 from secretariat.followups import queries as followup_queries
 from secretariat.members import queries
 from secretariat.members.forms import template_labels
+from secretariat.members.models import Member
 from secretariat.permissions import Permission, requires
+from secretariat.reporting import queries as reporting_queries
+from secretariat.reporting import services as reporting_services
+from secretariat.reporting.entry import submission_form_context
+from secretariat.reporting.forms import SUBMISSION_STATUS_LABELS
+from secretariat.reporting.models import CycleState
+from secretariat.reporting.queries import MemberCycle
 
 bp = Blueprint("dashboard", __name__)
 
@@ -33,6 +45,13 @@ def home():  # type: ignore[no-untyped-def]
     if current_user.is_staff:
         return render_template(
             "dashboard/staff.html",
+            open_cycles=[
+                row
+                for row in reporting_queries.cycle_list(db)
+                if row.cycle.state is CycleState.OPEN
+            ],
+            updates_to_verify=commitment_queries.unverified_count(db),
+            percent=format_percent,
             follow_ups=follow_ups,
             renewals=agreement_queries.renewals_due(db, network_day),
             network_day=network_day,
@@ -46,8 +65,15 @@ def home():  # type: ignore[no-untyped-def]
     if current_user.role is Role.FOCAL_POINT:
         member = queries.member_detail(db, current_user.member.slug)
         current, _others = queries.split_contacts(member, today)
+        open_cycles = reporting_queries.member_cycles(db, member.id, open_only=True)
         return render_template(
             "dashboard/focal_point.html",
+            open_cycles=open_cycles,
+            report=_embedded_report(db, member, open_cycles, network_day),
+            submission_status_labels=SUBMISSION_STATUS_LABELS,
+            zone=current_app.config["TIMEZONE"],
+            network_day=network_day,
+            needing_update=commitment_queries.needing_update(db, member.id, network_day, utcnow()),
             follow_ups=follow_ups,
             member=member,
             current_contacts=current,
@@ -68,3 +94,15 @@ def home():  # type: ignore[no-untyped-def]
         colleagues=colleagues,
         follow_ups=follow_ups,
     )
+
+
+def _embedded_report(
+    db: Session, member: Member, open_cycles: list[MemberCycle], today: date
+) -> dict | None:
+    """The submission form of the first open cycle the focal point can still fill in."""
+    for row in open_cycles:
+        if reporting_services.can_edit(current_user, row.cycle, row.submission, today):
+            cycle = reporting_queries.cycle_detail(db, row.cycle.id)
+            submission = reporting_services.find_submission(db, cycle, member.id)
+            return submission_form_context(db, current_user, cycle, member, submission, today=today)
+    return None

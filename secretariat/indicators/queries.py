@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, or_, select
 from sqlalchemy.orm import Session, contains_eager
 
 from secretariat.indicators.models import (
@@ -33,33 +33,57 @@ PRECISION = Decimal("0.000001")
 PERIOD_COLUMNS = 6
 
 
-def indicator_list(session: Session, *, include_retired: bool = False) -> list[Indicator]:
+def indicator_list(
+    session: Session, *, include_retired: bool = False, retired_only: bool = False
+) -> list[Indicator]:
+    """The indicators by code: the active ones, every one, or only the retired ones."""
     stmt = select(Indicator).order_by(Indicator.code)
-    if not include_retired:
+    if retired_only:
+        stmt = stmt.where(Indicator.is_active.is_(False))
+    elif not include_retired:
         stmt = stmt.where(Indicator.is_active.is_(True))
     return list(session.scalars(stmt))
 
 
 def _latest_values(indicator_id: int):  # type: ignore[no-untyped-def]
-    """Each member's latest reported value of the indicator per period, as a subquery."""
-    latest = (
-        select(func.max(SubmissionValue.id))
-        .join(Submission, Submission.id == SubmissionValue.submission_id)
-        .join(ReportingCycle, ReportingCycle.id == Submission.cycle_id)
-        .where(SubmissionValue.indicator_id == indicator_id, Submission.status.in_(REPORTED))
-        .group_by(Submission.member_id, ReportingCycle.period)
-    )
-    return (
+    """Each member's latest reported value of the indicator per period, as a subquery.
+
+    An answer left empty (a row kept only for its comment or evidence) is no value: it neither
+    counts as reporting nor hides the member's value from another cycle of the same period.
+    Of several cycles on one period, the submission made last wins.
+    """
+    ranked = (
         select(
             ReportingCycle.period.label("period"),
             Submission.member_id.label("member_id"),
             SubmissionValue.number_value.label("number"),
             SubmissionValue.bool_value.label("boolean"),
             SubmissionValue.text_value.label("text"),
+            func.row_number()
+            .over(
+                partition_by=(Submission.member_id, ReportingCycle.period),
+                order_by=(Submission.submitted_at.desc().nulls_last(), SubmissionValue.id.desc()),
+            )
+            .label("rank"),
         )
         .join(Submission, Submission.id == SubmissionValue.submission_id)
         .join(ReportingCycle, ReportingCycle.id == Submission.cycle_id)
-        .where(SubmissionValue.id.in_(latest))
+        .where(
+            SubmissionValue.indicator_id == indicator_id,
+            Submission.status.in_(REPORTED),
+            or_(
+                SubmissionValue.number_value.is_not(None),
+                SubmissionValue.bool_value.is_not(None),
+                SubmissionValue.text_value.is_not(None),
+            ),
+        )
+        .subquery()
+    )
+    return (
+        select(
+            ranked.c.period, ranked.c.member_id, ranked.c.number, ranked.c.boolean, ranked.c.text
+        )
+        .where(ranked.c.rank == 1)
         .subquery()
     )
 

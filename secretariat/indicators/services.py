@@ -14,6 +14,7 @@ from babel.numbers import NumberFormatError, parse_decimal
 from flask import has_request_context
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
@@ -230,6 +231,10 @@ def validate_indicator(
 ) -> dict[str, str]:
     """Return every problem with the data, by field; empty when it can be saved."""
     errors = dict(data.unreadable)
+    _read_settings(data, errors)
+    for name in ("name", "unit"):
+        if has_control_characters(getattr(data, name)):
+            errors.setdefault(name, _("Remove the invisible control characters."))
     data.code = (data.code or "").strip().upper()
     data.name = single_line(data.name)
     data.unit = single_line(data.unit) or None
@@ -245,13 +250,16 @@ def validate_indicator(
                 "The code %(code)s is already used by “%(name)s”.", code=clash.code, name=clash.name
             )
     if not data.name:
-        errors["name"] = _("Enter a name.")
+        errors.setdefault("name", _("Enter a name."))
     elif len(data.name) > 255:
-        errors["name"] = _("Use at most 255 characters.")
+        errors.setdefault("name", _("Use at most 255 characters."))
     if data.unit and len(data.unit) > 60:
-        errors["unit"] = _("Use at most 60 characters.")
+        errors.setdefault("unit", _("Use at most 60 characters."))
     if data.definition and has_control_characters(data.definition):
         errors["definition"] = _("Remove the invisible control characters.")
+    if not isinstance(data.value_type, ValueType):
+        # The type is unknown: the checks that depend on it would only add confusion.
+        return errors
     numeric = data.value_type in NUMERIC_TYPES
     if not numeric:
         data.min_value = data.max_value = None
@@ -275,7 +283,9 @@ def validate_indicator(
         choices = [single_line(c) for c in data.choices]
         choices = [c for c in choices if c]
         folded = [c.casefold() for c in choices]
-        if len(choices) < 2:
+        if any(has_control_characters(c) for c in choices):
+            errors["choices"] = _("Remove the invisible control characters.")
+        elif len(choices) < 2:
             errors["choices"] = _("List at least two answers, one per line.")
         elif len(set(folded)) != len(folded):
             errors["choices"] = _("Each answer may appear only once.")
@@ -284,12 +294,13 @@ def validate_indicator(
         data.choices = choices
     else:
         data.choices = []
-    if data.aggregation not in AGGREGATIONS[data.value_type]:
-        errors["aggregation"] = _("This roll-up does not apply to this type of value.")
-    if data.level is Level.NETWORK and data.aggregation is not Aggregation.NONE:
-        errors["aggregation"] = _(
-            "A network-level indicator has one value for the network: choose no roll-up."
-        )
+    if "aggregation" not in errors and "level" not in errors:
+        if data.level is Level.NETWORK and data.aggregation is not Aggregation.NONE:
+            errors["aggregation"] = _(
+                "A network-level indicator has one value for the network: choose no roll-up."
+            )
+        elif data.aggregation not in AGGREGATIONS[data.value_type]:
+            errors["aggregation"] = _("This roll-up does not apply to this type of value.")
     if (
         current is not None
         and current.value_type != data.value_type
@@ -298,9 +309,35 @@ def validate_indicator(
         errors["value_type"] = _(
             "Values have already been reported, so the type of value cannot change."
         )
-    if current is not None and current.level != data.level and has_values(session, current):
+    if (
+        current is not None
+        and "level" not in errors
+        and current.level != data.level
+        and has_values(session, current)
+    ):
         errors["level"] = _("Values have already been reported, so the level cannot change.")
     return errors
+
+
+#: The settings chosen from lists, with the message for a value that is not in its list.
+_SETTINGS = (
+    ("value_type", ValueType, _l("Choose a type of value from the list.")),
+    ("direction", Direction, _l("Choose a direction from the list.")),
+    ("level", Level, _l("Choose a level from the list.")),
+    ("aggregation", Aggregation, _l("Choose a roll-up from the list.")),
+)
+
+
+def _read_settings(data: IndicatorData, errors: dict[str, str]) -> None:
+    """Turn the settings chosen from lists into their enums; refuse what is not in the list."""
+    for name, kind, message in _SETTINGS:
+        value = getattr(data, name)
+        if isinstance(value, kind):
+            continue
+        if isinstance(value, str) and value in kind._value2member_map_:
+            setattr(data, name, kind(value))
+        else:
+            errors.setdefault(name, str(message))
 
 
 def _apply(indicator: Indicator, data: IndicatorData) -> None:
@@ -350,39 +387,64 @@ def set_target(
     value: str,
     member_id: int | None = None,
     note: str | None = None,
+    unreadable: dict[str, str] | None = None,
 ) -> Target:
-    """Set (or change) the target of a period, for the network or for one member."""
+    """Set (or change) the target of a period, for the network or for one member.
+
+    ``unreadable`` holds what the form could not read (a garbled member), by field: it is
+    refused with the other problems.
+    """
     ensure_permission(actor, Permission.MANAGE_INDICATORS)
-    errors: dict[str, str] = {}
+    errors: dict[str, str] = dict(unreadable or {})
     try:
         period = check_period(period)
     except BadValue as exc:
         errors["period"] = exc.message
     number: Decimal | None = None
-    if indicator.value_type is ValueType.YES_NO and indicator.aggregation is Aggregation.COUNT_YES:
+    counts_yes = (
+        indicator.value_type is ValueType.YES_NO and indicator.aggregation is Aggregation.COUNT_YES
+    )
+    # The network's sum may go beyond what one member may report (but not below a floor >= 0).
+    summed = (
+        member_id is None
+        and indicator.level is Level.MEMBER
+        and indicator.aggregation is Aggregation.SUM
+    )
+    if not (value or "").strip() and (counts_yes or indicator.is_numeric):
+        errors["value"] = _("Enter the target value.")
+    elif counts_yes:
         try:
             number = parse_number(value)
             if number < 0 or number != number.to_integral_value():
                 errors["value"] = _("The target is a number of members answering yes.")
         except BadValue as exc:
             errors["value"] = exc.message
+    elif summed:
+        try:
+            number = parse_number(value)
+            low = indicator.min_value
+            if low is not None and low >= 0 and number < low:
+                errors["value"] = _("Enter at least %(low)s.", low=format_value(low))
+        except BadValue as exc:
+            errors["value"] = exc.message
     elif indicator.is_numeric:
         try:
-            parsed = parse_value(indicator, value)
-            number = parsed.number
-            if number is None:
-                errors["value"] = _("Enter the target value.")
+            number = parse_value(indicator, value).number
         except BadValue as exc:
             errors["value"] = exc.message
     else:
         errors["value"] = _("Targets are set for numbers, percentages and counts of yes answers.")
     if member_id is not None and session.get(Member, member_id) is None:
-        errors["member_id"] = _("Choose a member from the list.")
-    if member_id is not None and indicator.level is Level.NETWORK:
-        errors["member_id"] = _("A network-level indicator has network targets only.")
+        errors.setdefault("member_id", _("Choose a member from the list."))
+    elif member_id is not None and indicator.level is Level.NETWORK:
+        errors.setdefault("member_id", _("A network-level indicator has network targets only."))
+    elif member_id is not None and counts_yes:
+        errors.setdefault(
+            "member_id",
+            _("A member answers yes or no: a count of yes answers has network targets only."),
+        )
+    errors.update(_note_errors(note))
     note = single_line(note) or None
-    if note and len(note) > 500:
-        errors["note"] = _("Use at most 500 characters.")
     if errors:
         raise ValidationFailed(errors)
     assert number is not None
@@ -398,6 +460,14 @@ def set_target(
     target.note = note
     session.flush()
     return target
+
+
+def _note_errors(note: str | None) -> dict[str, str]:
+    if has_control_characters(note):
+        return {"note": _("Remove the invisible control characters.")}
+    if len(single_line(note)) > 500:
+        return {"note": _("Use at most 500 characters.")}
+    return {}
 
 
 def remove_target(session: Session, actor: User, target: Target) -> None:
@@ -428,10 +498,9 @@ def record_network_value(
     try:
         parsed = parse_value(indicator, value)
     except BadValue as exc:
-        errors["value"] = exc.message
+        errors.setdefault("value", exc.message)
+    errors.update(_note_errors(note))
     note = single_line(note) or None
-    if note and len(note) > 500:
-        errors["note"] = _("Use at most 500 characters.")
     if errors:
         raise ValidationFailed(errors)
     row = session.scalar(

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 
 from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from secretariat.indicators.models import Indicator
-from secretariat.indicators.services import display
+from secretariat.indicators.services import display, plain
 from secretariat.members.models import Contact, Member
 from secretariat.pagination import Page, clamp
 from secretariat.reporting.models import (
@@ -127,7 +128,7 @@ def cycle_rates(session: Session, cycle_id: int) -> Rates:
 
 
 def rates_by_region(session: Session, cycle_id: int) -> list[RegionRates]:
-    """The rates per network region (members without a region last)."""
+    """The rates per network region, in the regions' own order (members without one last)."""
     rows = session.execute(
         _asked_with_submission()
         .add_columns(Term.label.label("region"), Term.position.label("position"))
@@ -136,8 +137,8 @@ def rates_by_region(session: Session, cycle_id: int) -> list[RegionRates]:
         .where(CycleMember.cycle_id == cycle_id)
         .group_by(Term.id, Term.label, Term.position)
     ).all()
-    result = [RegionRates(row.region, _rates(row)) for row in rows]
-    return sorted(result, key=lambda r: (r.region is None, r.region or ""))
+    rows = sorted(rows, key=lambda row: (row.region is None, row.position or 0, row.region or ""))
+    return [RegionRates(row.region, _rates(row)) for row in rows]
 
 
 @dataclass
@@ -362,7 +363,8 @@ def export_rows(session: Session, cycle: ReportingCycle) -> Iterator[list[object
         if number is None and boolean is None and text is None:
             continue
         if number is not None:
-            value: object = number
+            # Without the column's six stored decimals: 12.5, not 12.500000.
+            value: object = Decimal(plain(number))
         elif boolean is not None:
             value = "yes" if boolean else "no"
         else:

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from secretariat.accounts.models import User
@@ -115,10 +115,16 @@ def validate_cycle(
             errors["name"] = _("Another cycle already has this name.")
     if data.instructions and has_control_characters(data.instructions):
         errors["instructions"] = _("Remove the invisible control characters.")
-    try:
-        data.period = check_period(data.period)
-    except BadValue as exc:
-        errors["period"] = exc.message
+    locked = current is not None and current.state is not CycleState.DRAFT
+    if locked:
+        assert current is not None
+        # The period is fixed once the cycle is open, whatever the form sent.
+        data.period = current.period
+    else:
+        try:
+            data.period = check_period(data.period)
+        except BadValue as exc:
+            errors["period"] = exc.message
     if data.opens_on is None:
         errors.setdefault("opens_on", _("Enter the day the cycle opens."))
     if data.due_on is None:
@@ -127,7 +133,6 @@ def validate_cycle(
         errors.setdefault("due_on", _("The due date cannot be before the opening date."))
     if data.grace_until and data.due_on and data.grace_until < data.due_on:
         errors.setdefault("grace_until", _("The grace period must end on or after the due date."))
-    locked = current is not None and current.state is not CycleState.DRAFT
     if not locked:
         _validate_audience(session, data, errors)
         _validate_indicators(session, data, errors)
@@ -135,6 +140,11 @@ def validate_cycle(
 
 
 def _validate_audience(session: Session, data: CycleData, errors: dict[str, str]) -> None:
+    try:
+        data.audience = Audience(data.audience)
+    except ValueError:
+        errors.setdefault("audience", _("Choose who is asked to report."))
+        data.audience = Audience.ALL_ACTIVE
     if data.audience is Audience.GROUP:
         group = session.get(WorkingGroup, data.group_id) if data.group_id is not None else None
         if group is None:
@@ -175,13 +185,14 @@ def _validate_indicators(session: Session, data: CycleData, errors: dict[str, st
 
 def _apply_cycle(cycle: ReportingCycle, data: CycleData) -> None:
     cycle.name = data.name
-    cycle.period = data.period
     cycle.opens_on = data.opens_on  # type: ignore[assignment]
     cycle.due_on = data.due_on  # type: ignore[assignment]
     cycle.grace_until = data.grace_until
     cycle.instructions = data.instructions
     if cycle.state is not CycleState.DRAFT:
+        # What was asked of whom, and for which period, is fixed once members were asked.
         return
+    cycle.period = data.period
     cycle.audience = data.audience
     cycle.group_id = data.group_id
     optional = set(data.optional_indicator_ids)
@@ -219,8 +230,23 @@ def update_cycle(session: Session, actor: User, cycle: ReportingCycle, data: Cyc
     errors = validate_cycle(session, data, cycle)
     if errors:
         raise ValidationFailed(errors)
+    due_before = cycle.due_on
     _apply_cycle(cycle, data)
+    if cycle.due_on != due_before:
+        _judge_timeliness_again(session, cycle)
     session.flush()
+
+
+def _judge_timeliness_again(session: Session, cycle: ReportingCycle) -> None:
+    """After the due date moved, judge every first submission against the new one."""
+    submitted = session.scalars(
+        select(Submission).where(
+            Submission.cycle_id == cycle.id, Submission.first_submitted_at.is_not(None)
+        )
+    )
+    for submission in submitted:
+        assert submission.first_submitted_at is not None
+        submission.is_late = is_late(cycle, submission.first_submitted_at)
 
 
 def audience_member_ids(session: Session, cycle: ReportingCycle) -> list[int]:
@@ -248,6 +274,14 @@ def open_cycle(session: Session, actor: User, cycle: ReportingCycle) -> int:
         raise CycleError(
             _("Retired indicators cannot be asked for: %(codes)s.", codes=", ".join(inactive))
         )
+    network = [ci.indicator.code for ci in cycle.indicators if ci.indicator.level is Level.NETWORK]
+    if network:
+        raise CycleError(
+            _(
+                "Network-level indicators are not asked of members: %(codes)s.",
+                codes=", ".join(network),
+            )
+        )
     member_ids = audience_member_ids(session, cycle)
     if not member_ids:
         raise CycleError(_("Nobody would be asked to report: the audience has no members."))
@@ -266,10 +300,12 @@ def close_cycle(session: Session, actor: User, cycle: ReportingCycle) -> None:
         raise CycleError(_("Only an open cycle can be closed."))
     cycle.state = CycleState.CLOSED
     cycle.closed_at = utcnow()
+    # An ORM update, so that submissions already loaded in the session see the change too.
     session.execute(
-        Submission.__table__.update()
+        update(Submission)
         .where(Submission.cycle_id == cycle.id, Submission.is_reopened.is_(True))
         .values(is_reopened=False)
+        .execution_options(synchronize_session="fetch")
     )
     session.flush()
 
@@ -331,6 +367,8 @@ def can_edit(
 
 def locked_reason(cycle: ReportingCycle, submission: Submission | None, today: date) -> str:
     """Why a focal point cannot change the submission (for the page)."""
+    if cycle.state is CycleState.DRAFT:
+        return _("This cycle has not been opened yet.")
     status = submission.status if submission is not None else SubmissionStatus.DRAFT
     if status is SubmissionStatus.SUBMITTED:
         return _("Submitted: the secretariat will review it. Ask them if something must change.")
@@ -405,6 +443,10 @@ class Problems:
 
     errors: dict[int, str] = field(default_factory=dict)
     warnings: dict[int, str] = field(default_factory=dict)
+    #: Indicators whose value moved by more than half, confirmed or not.
+    large_changes: set[int] = field(default_factory=set)
+    #: Which input of the indicator each error is about: "value", "comment" or "evidence".
+    places: dict[int, str] = field(default_factory=dict)
 
     @property
     def blocking(self) -> bool:
@@ -446,32 +488,31 @@ def check_submission(
             _check_url(given.evidence_url)
         except BadValue as exc:
             problems.errors[indicator.id] = exc.message
+            problems.places[indicator.id] = "evidence"
             continue
-        if has_control_characters(given.comment) or len(given.comment) > MAX_COMMENT:
+        if has_control_characters(given.comment) or len(given.comment or "") > MAX_COMMENT:
             problems.errors[indicator.id] = _(
                 "Keep the comment under 5,000 characters, without control characters."
             )
+            problems.places[indicator.id] = "comment"
             continue
         parsed[indicator.id] = value
         if final and ci.is_required and value.is_empty:
             problems.errors[indicator.id] = _("This indicator is required: enter a value.")
             continue
         before = previous.get(indicator.id)
-        if (
-            before is not None
-            and value.number is not None
-            and before.value.number is not None
-            and not given.confirmed
-        ):
+        if before is not None and value.number is not None and before.value.number is not None:
             change = relative_change(before.value.number, value.number)
             if change is not None and change > CHANGE_WARNING:
-                problems.warnings[indicator.id] = _(
-                    "This is %(percent)s%% away from %(period)s (%(previous)s). "
-                    "Tick the box to confirm the value is right.",
-                    percent=f"{change * 100:.0f}",
-                    period=before.period,
-                    previous=display(indicator, before.value.number, None, None),
-                )
+                problems.large_changes.add(indicator.id)
+                if not given.confirmed:
+                    problems.warnings[indicator.id] = _(
+                        "This is %(percent)s%% away from %(period)s (%(previous)s). "
+                        "Tick the box to confirm the value is right.",
+                        percent=f"{change * 100:.0f}",
+                        period=before.period,
+                        previous=display(indicator, before.value.number, None, None),
+                    )
     comment = data.general_comment or ""
     if has_control_characters(comment) or len(comment) > MAX_COMMENT:
         problems.errors[0] = _("Keep the comment under 5,000 characters.")
@@ -505,6 +546,11 @@ def save_submission(
     ensure_member_scope(actor, member.id)
     if not is_asked(session, cycle, member.id):
         raise OutOfScope()
+    if cycle.state is CycleState.DRAFT:
+        # Chosen members are listed while the cycle is prepared; they are not asked yet.
+        if not is_staff(actor):
+            raise OutOfScope()
+        raise CycleError(_("This cycle has not been opened yet."))
     now = now or utcnow()
     today = network_today(now)
     submission = find_submission(session, cycle, member.id)
@@ -543,7 +589,8 @@ def save_submission(
             if before is not None and not value.is_empty and _same(before.value, value)
             else ValueSource.ENTERED
         )
-        row.change_confirmed = given.confirmed and indicator_id not in problems.warnings
+        # Only a confirmed large change is recorded as such (a stray tick means nothing).
+        row.change_confirmed = given.confirmed and indicator_id in problems.large_changes
     submission.general_comment = paragraphs(data.general_comment)
     staff_edit = is_staff(actor)
     if submit:
@@ -631,9 +678,17 @@ def reopen_submission(
     ensure_permission(actor, Permission.MANAGE_REPORTING)
     if not is_asked(session, cycle, member.id):
         raise OutOfScope()
+    today = network_today()
     if cycle.state is CycleState.DRAFT:
         raise CycleError(_("This cycle has not been opened yet."))
-    if takes_submissions(cycle, network_today()):
+    if cycle.state is CycleState.OPEN and today < cycle.opens_on:
+        raise CycleError(
+            _(
+                "The cycle opens on %(day)s; nothing needs reopening yet.",
+                day=format_date(cycle.opens_on),
+            )
+        )
+    if takes_submissions(cycle, today):
         raise CycleError(
             _("The cycle still takes submissions; return the report instead if it needs fixing.")
         )
