@@ -37,7 +37,9 @@ from secretariat.db import get_db
 from secretariat.events.models import Invitation
 from secretariat.exchanges.models import PeerExchange
 from secretariat.groups.models import GroupMembership, WorkingGroup
+from secretariat.indicators.models import Indicator
 from secretariat.members.models import Member
+from secretariat.reporting.models import CycleState, ReportingCycle, Submission
 from secretariat.scale import STAFF_EMAIL
 
 PASSWORD = "benchmark-password"  # noqa: S105 - a throw-away account in a throw-away database
@@ -52,6 +54,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--events", type=int, default=200)
     parser.add_argument("--agreements", type=int, default=300)
     parser.add_argument("--follow-ups", type=int, default=3000)
+    parser.add_argument("--cycles", type=int, default=3, help="yearly reporting cycles")
+    parser.add_argument("--commitments", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=5, help="timed requests per page")
     return parser.parse_args()
@@ -80,6 +84,7 @@ def generate(app: Flask, args: argparse.Namespace) -> None:
     options = ["--members", str(args.members), "--exchanges", str(args.exchanges)]
     options += ["--agreements", str(args.agreements), "--follow-ups", str(args.follow_ups)]
     options += ["--events", str(args.events), "--seed", str(args.seed)]
+    options += ["--cycles", str(args.cycles), "--commitments", str(args.commitments)]
     started = time.perf_counter()
     result = app.test_cli_runner().invoke(main, ["seed", "scale", *options])
     elapsed = time.perf_counter() - started
@@ -141,6 +146,16 @@ def pages(app: Flask) -> list[tuple[str, str]]:
             .order_by(parties.desc(), AgreementParty.agreement_id)
             .limit(1)
         ).first()
+        open_cycle = session.scalar(
+            select(ReportingCycle.id).where(ReportingCycle.state == CycleState.OPEN).limit(1)
+        )
+        submission = session.scalar(
+            select(Submission.id)
+            .where(Submission.cycle_id == open_cycle, Submission.submitted_at.is_not(None))
+            .order_by(Submission.id)
+            .limit(1)
+        )
+        indicator = session.scalar(select(Indicator.id).order_by(Indicator.id).limit(1))
         invited = func.count(Invitation.id)
         busiest_event = session.execute(
             select(Invitation.event_id, invited)
@@ -173,7 +188,17 @@ def pages(app: Flask) -> list[tuple[str, str]]:
         ("my follow-ups", "/follow-ups/"),
         ("all pending follow-ups", "/follow-ups/all"),
         ("follow-up overview", "/follow-ups/overview"),
+        ("reporting cycles", "/reporting/"),
     ]
+    if open_cycle is not None:
+        result.append(("open cycle's dashboard", f"/reporting/{open_cycle}"))
+        result.append(("its CSV export", f"/reporting/{open_cycle}/export.csv"))
+    if submission is not None:
+        result.append(("a submission's review page", f"/reporting/submissions/{submission}"))
+    result.append(("indicator list", "/indicators/"))
+    if indicator is not None:
+        result.append(("an indicator (roll-up, values)", f"/indicators/{indicator}"))
+    result.append(("commitments", "/commitments/"))
     return result
 
 

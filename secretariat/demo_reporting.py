@@ -453,7 +453,9 @@ def load_reporting(
                     "please check the unit (tonnes, not kilograms).",
                 )
         counts["cycles_added"] += 1
-    counts["commitments_added"] = _load_commitments(session, staff, members[:24], today)
+    own = {fp.member_id for fp in focal_points}
+    pledging = [m for m in members if m.id in own] + [m for m in members if m.id not in own]
+    counts["commitments_added"] = _load_commitments(session, staff, pledging[:24], today)
     return counts
 
 

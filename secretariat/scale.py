@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
 import click
+from dateutil.relativedelta import relativedelta
 from flask.cli import with_appcontext
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
@@ -25,6 +26,7 @@ from sqlalchemy.orm import Session
 from secretariat.accounts import services as accounts
 from secretariat.accounts.models import Role, User
 from secretariat.agreements.models import Agreement, AgreementKind, AgreementParty, AgreementStatus
+from secretariat.commitments.models import Commitment, CommitmentStatus
 from secretariat.db import get_db, utcnow
 from secretariat.demo import REGIONS, TIERS
 from secretariat.demo_activity import THEMES
@@ -57,7 +59,7 @@ from secretariat.reporting.models import (
     SubmissionValue,
     ValueSource,
 )
-from secretariat.vocabularies.models import Vocabulary
+from secretariat.vocabularies.models import Term, Vocabulary
 from secretariat.vocabularies.services import ensure_terms
 
 #: The account the generated history is recorded as (created without a password).
@@ -813,6 +815,42 @@ def _create_reporting(
     return {"cycles": cycles, "submissions": submissions, "values": values}
 
 
+def _create_commitments(
+    session: Session, rng: random.Random, member_list: list[_Member], count: int, today: date
+) -> int:
+    """Commitments spread over the members, some with evidence under a freshness rule."""
+    if not count:
+        return 0
+    categories = list(
+        session.scalars(select(Term.id).where(Term.vocabulary == Vocabulary.COMMITMENT_CATEGORY))
+    )
+    rows = []
+    for number in range(count):
+        freshness = rng.choice([None, None, 24, 60])
+        evidence_on = today - timedelta(days=rng.randint(30, 2500)) if freshness else None
+        stale_on = None
+        if freshness is not None:
+            stale_on = evidence_on + relativedelta(months=freshness) if evidence_on else today
+        touched = datetime.combine(today - timedelta(days=rng.randint(0, 500)), time(9), tzinfo=UTC)
+        rows.append(
+            {
+                "member_id": rng.choice(member_list).id,
+                "title": f"Commitment {number + 1}: halve emissions from municipal buildings",
+                "category_id": rng.choice(categories),
+                "status": rng.choice(list(CommitmentStatus)),
+                "percent_complete": rng.choice([None, 10, 40, 70]),
+                "freshness_months": freshness,
+                "evidence_on": evidence_on,
+                "evidence_url": "https://example.org/evidence" if evidence_on else None,
+                "evidence_stale_on": stale_on,
+                "created_at": touched,
+                "last_update_at": touched if rng.random() < 0.7 else None,
+            }
+        )
+    _bulk(session, Commitment, rows)
+    return len(rows)
+
+
 def generate(
     session: Session,
     *,
@@ -822,6 +860,7 @@ def generate(
     agreements_count: int = 0,
     follow_ups_count: int = 0,
     cycles_count: int = 0,
+    commitments_count: int = 0,
     seed: int = 1,
     force: bool = False,
 ) -> dict[str, int]:
@@ -841,6 +880,7 @@ def generate(
     agreement_counts = _create_agreements(session, rng, staff, member_list, agreements_count, today)
     follow_up_count = _create_follow_ups(session, rng, member_list, follow_ups_count, today)
     reporting_counts = _create_reporting(session, rng, staff, member_list, cycles_count, today)
+    commitment_count = _create_commitments(session, rng, member_list, commitments_count, today)
     session.flush()
     return {
         "members": len(member_list),
@@ -852,6 +892,7 @@ def generate(
         **agreement_counts,
         "follow_ups": follow_up_count,
         **reporting_counts,
+        "commitments": commitment_count,
     }
 
 
@@ -868,6 +909,7 @@ def generate(
     default=0,
     help="Yearly reporting cycles of 15 indicators; the latest is open.",
 )
+@click.option("--commitments", "commitments_count", type=click.IntRange(min=0), default=0)
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--force", is_flag=True, help="Add to a database that already has members.")
 @with_appcontext
@@ -878,6 +920,7 @@ def seed_scale(
     agreements_count: int,
     follow_ups_count: int,
     cycles_count: int,
+    commitments_count: int,
     seed: int,
     force: bool,
 ) -> None:
@@ -892,6 +935,7 @@ def seed_scale(
                 agreements_count=agreements_count,
                 follow_ups_count=follow_ups_count,
                 cycles_count=cycles_count,
+                commitments_count=commitments_count,
                 seed=seed,
                 force=force,
             )
@@ -905,7 +949,7 @@ def seed_scale(
         "working groups with {memberships} memberships, {events} events with {invitations} "
         "invitations, {registrations} registrations and {attendances} attendance records, "
         "{exchanges} confirmed peer exchanges, {partners} partners, {agreements} agreements, "
-        "{follow_ups} follow-ups, {cycles} reporting cycles with {submissions} submissions and "
-        "{values} values.".format(seed=seed, **counts)
+        "{follow_ups} follow-ups, {cycles} reporting cycles with {submissions} submissions "
+        "holding {values} values, and {commitments} commitments.".format(seed=seed, **counts)
     )
     click.echo(f"Recorded as {STAFF_EMAIL} (staff, no password: sign in with an e-mailed link).")

@@ -6,6 +6,8 @@ from collections import Counter
 
 from sqlalchemy import func, select
 
+from secretariat.clock import network_today
+from secretariat.commitments.models import Commitment
 from secretariat.db import utcnow
 from secretariat.events.models import Attendance, Event, Invitation, Registration
 from secretariat.exchanges.models import ExchangeStatus, PeerExchange
@@ -22,6 +24,7 @@ from secretariat.members.models import (
 from secretariat.members.services import RESERVED_SLUGS, SLUG_PATTERN, fold
 from secretariat.reporting.models import CycleState, ReportingCycle, Submission, SubmissionValue
 from secretariat.reporting.queries import cycle_rates
+from secretariat.vocabularies.models import Vocabulary
 
 
 def count(db, model) -> int:
@@ -98,10 +101,15 @@ def test_force_adds_to_a_network_with_members(db, cli):
 
 
 def test_reporting_cycles_hold_values_the_services_would_accept(db, cli):
-    result = cli("seed", "scale", "--members", "25", "--cycles", "2")
+    result = cli("seed", "scale", "--members", "25", "--cycles", "2", "--commitments", "40")
 
     assert result.exit_code == 0, result.output
-    assert "2 reporting cycles" in result.output
+    assert "2 reporting cycles" in result.output and "40 commitments" in result.output
+    today = network_today()
+    for commitment in db.scalars(select(Commitment)):
+        assert commitment.category.vocabulary is Vocabulary.COMMITMENT_CATEGORY
+        # The services keep the staleness day: the generator must agree with them.
+        assert commitment.evidence_stale_on == commitment.stale_on(today)
     cycles = list(db.scalars(select(ReportingCycle).order_by(ReportingCycle.period)))
     assert [c.state for c in cycles] == [CycleState.CLOSED, CycleState.OPEN]
     assert cycles[0].period < cycles[1].period

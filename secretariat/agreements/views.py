@@ -43,7 +43,8 @@ from secretariat.db import get_session
 from secretariat.followups import queries as followup_queries
 from secretariat.followups.forms import template_labels as followup_labels
 from secretariat.followups.models import Priority
-from secretariat.forms import flash_errors, show_errors
+from secretariat.forms import flash_errors, refuse_oversized_ids, show_errors
+from secretariat.forms import row_id as _id
 from secretariat.groups.models import GroupStatus, WorkingGroup
 from secretariat.members.services import ValidationFailed
 from secretariat.permissions import OutOfScope, Permission, is_staff, requires
@@ -51,11 +52,7 @@ from secretariat.permissions import OutOfScope, Permission, is_staff, requires
 bp = Blueprint("agreements", __name__, url_prefix="/agreements")
 
 
-@bp.url_value_preprocessor
-def _ids_in_range(_endpoint: str | None, values: dict | None) -> None:
-    """A number too large to be a row id names nothing (and would overflow the database)."""
-    if values and any(isinstance(v, int) and v > services.MAX_ID for v in values.values()):
-        abort(404)
+refuse_oversized_ids(bp)
 
 
 def _visible(agreement_id: int) -> Agreement:
@@ -70,15 +67,6 @@ def _agreement_or_404(agreement_id: int) -> Agreement:
     if agreement is None:
         abort(404)
     return agreement
-
-
-def _id(value: str | None) -> int | None:
-    """The number in the text if a row id could be it; None otherwise."""
-    value = value or ""
-    # str.isdigit() also accepts "²", which int() refuses.
-    if not (value.isascii() and value.isdigit()) or int(value) > services.MAX_ID:
-        return None
-    return int(value)
 
 
 def _int_arg(name: str) -> int | None:

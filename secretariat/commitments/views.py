@@ -25,7 +25,6 @@ from flask_login import current_user
 from wtforms import DateField, Form, IntegerField
 
 from secretariat.agreements import documents
-from secretariat.agreements.services import MAX_ID
 from secretariat.clock import network_today
 from secretariat.commitments import queries, services
 from secretariat.commitments.forms import (
@@ -42,7 +41,9 @@ from secretariat.commitments.models import (
     CommitmentUpdate,
 )
 from secretariat.db import get_session, utcnow
-from secretariat.forms import show_errors
+from secretariat.forms import posted as _posted
+from secretariat.forms import refuse_oversized_ids, show_errors
+from secretariat.forms import row_id as _id
 from secretariat.members.models import Member
 from secretariat.members.services import ValidationFailed
 from secretariat.permissions import (
@@ -58,20 +59,7 @@ from secretariat.vocabularies.services import terms
 bp = Blueprint("commitments", __name__, url_prefix="/commitments")
 
 
-@bp.url_value_preprocessor
-def _ids_in_range(_endpoint: str | None, values: dict | None) -> None:
-    """A number too large to be a row id names nothing (and would overflow the database)."""
-    if values and any(isinstance(v, int) and v > MAX_ID for v in values.values()):
-        abort(404)
-
-
-def _id(value: str | None) -> int | None:
-    """The number in the text if a row id could be it; None otherwise."""
-    value = value or ""
-    # str.isdigit() also accepts "²", which int() refuses.
-    if not (value.isascii() and value.isdigit()) or int(value) > MAX_ID:
-        return None
-    return int(value)
+refuse_oversized_ids(bp)
 
 
 def _member_or_404(member_id: int) -> Member:
@@ -202,15 +190,6 @@ def member(member_id: int):  # type: ignore[no-untyped-def]
 
 
 # -- reading the forms ---------------------------------------------------------------------
-
-
-def _posted(form: Form) -> bool:
-    """Whether the form was posted and not refused as a whole (an expired CSRF token); its
-    fields' errors are left for the service to report along with its own."""
-    if request.method != "POST":
-        return False
-    form.validate()
-    return "csrf_token" not in form.errors
 
 
 def _unreadable(form: Form) -> dict[str, str]:

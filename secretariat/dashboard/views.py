@@ -65,7 +65,11 @@ def home():  # type: ignore[no-untyped-def]
     if current_user.role is Role.FOCAL_POINT:
         member = queries.member_detail(db, current_user.member.slug)
         current, _others = queries.split_contacts(member, today)
-        open_cycles = reporting_queries.member_cycles(db, member.id, open_only=True)
+        # The nearest deadline first: that is the report to do now.
+        open_cycles = sorted(
+            reporting_queries.member_cycles(db, member.id, open_only=True),
+            key=lambda row: (row.cycle.due_on, row.cycle.id),
+        )
         return render_template(
             "dashboard/focal_point.html",
             open_cycles=open_cycles,

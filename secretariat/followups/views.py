@@ -48,6 +48,7 @@ from secretariat.followups.models import (
     SourceKind,
 )
 from secretariat.forms import flash_errors, show_errors
+from secretariat.forms import posted as _posted
 from secretariat.groups.models import WorkingGroup
 from secretariat.members.models import Member
 from secretariat.permissions import Permission, is_staff, requires
@@ -67,15 +68,6 @@ def _int_arg(name: str) -> int | None:
 
 def _follow_up_or_404(follow_up_id: int) -> FollowUp:
     return services.visible_follow_up(get_session(), current_user, follow_up_id)
-
-
-def _posted(form: Form) -> bool:
-    """Whether the form was posted and not refused as a whole (an expired CSRF token); its
-    fields' errors are left for the service to report along with its own."""
-    if request.method != "POST":
-        return False
-    form.validate()
-    return "csrf_token" not in form.errors
 
 
 def _unreadable(form: Form) -> dict[str, str]:

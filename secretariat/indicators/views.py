@@ -18,10 +18,11 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from wtforms import Form
 
 from secretariat.db import get_session
-from secretariat.forms import flash_errors, show_errors
+from secretariat.forms import flash_errors, refuse_oversized_ids, show_errors
+from secretariat.forms import posted as _posted
+from secretariat.forms import row_id as _id
 from secretariat.indicators import queries, services
 from secretariat.indicators.forms import (
     SHOW_LABELS,
@@ -45,22 +46,8 @@ from secretariat.permissions import Permission, requires
 
 bp = Blueprint("indicators", __name__, url_prefix="/indicators")
 
-#: The largest row id (a larger number in a URL names nothing, and would overflow PostgreSQL).
-_MAX_ID = 2**31 - 1
 
-
-@bp.url_value_preprocessor
-def _ids_in_range(_endpoint: str | None, values: dict | None) -> None:
-    if values and any(isinstance(v, int) and v > _MAX_ID for v in values.values()):
-        abort(404)
-
-
-def _id(value: str | None) -> int | None:
-    """The number in the text if a row id could be it; None otherwise."""
-    value = value or ""
-    if not (value.isascii() and value.isdigit()) or int(value) > _MAX_ID:
-        return None
-    return int(value)
+refuse_oversized_ids(bp)
 
 
 def _indicator_or_404(indicator_id: int) -> Indicator:
@@ -68,14 +55,6 @@ def _indicator_or_404(indicator_id: int) -> Indicator:
     if indicator is None:
         abort(404)
     return indicator
-
-
-def _posted(form: Form) -> bool:
-    """Whether the form was posted and not refused as a whole (an expired CSRF token)."""
-    if request.method != "POST":
-        return False
-    form.validate()
-    return "csrf_token" not in form.errors
 
 
 # -- the list -------------------------------------------------------------------------------

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
@@ -23,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from secretariat.clock import network_today
 from secretariat.db import get_session
+from secretariat.forms import refuse_oversized_ids
 from secretariat.members.models import Member
 from secretariat.permissions import (
     OutOfScope,
@@ -41,14 +41,8 @@ from secretariat.reporting.models import (
 
 bp = Blueprint("submissions", __name__, url_prefix="/reporting")
 
-#: Larger numbers name no row (and would overflow the database's integer).
-MAX_ID = 2**31 - 1
 
-
-@bp.url_value_preprocessor
-def _ids_in_range(_endpoint: str | None, values: dict | None) -> None:
-    if values and any(isinstance(v, int) and v > MAX_ID for v in values.values()):
-        abort(404)
+refuse_oversized_ids(bp)
 
 
 def _posted_input(cycle: ReportingCycle) -> services.SubmissionInput:

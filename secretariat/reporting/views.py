@@ -25,7 +25,9 @@ from wtforms import DateField, Form
 
 from secretariat.clock import network_today
 from secretariat.db import get_session
-from secretariat.forms import show_errors
+from secretariat.forms import posted as _posted
+from secretariat.forms import refuse_oversized_ids, show_errors
+from secretariat.forms import row_id as _id
 from secretariat.groups.models import GroupStatus, WorkingGroup
 from secretariat.indicators.models import Indicator, Level
 from secretariat.indicators.services import display
@@ -52,8 +54,6 @@ from secretariat.tabular import write_table
 
 bp = Blueprint("reporting", __name__, url_prefix="/reporting")
 
-#: Row ids are 32-bit integers: a larger number in a URL names nothing.
-_MAX_ID = 2**31 - 1
 #: Rows per page in each list of the cycle dashboard.
 PER_PAGE = 50
 #: Beyond this many addresses a mailto link gets too long for mail programs: copy them instead.
@@ -64,19 +64,7 @@ _MIMETYPES = {
 }
 
 
-@bp.url_value_preprocessor
-def _ids_in_range(_endpoint: str | None, values: dict | None) -> None:
-    if values and any(isinstance(v, int) and v > _MAX_ID for v in values.values()):
-        abort(404)
-
-
-def _id(value: str | None) -> int | None:
-    """The number in the text if a row id could be it; None otherwise."""
-    value = value or ""
-    # str.isdigit() also accepts "²", which int() refuses.
-    if not (value.isascii() and value.isdigit()) or int(value) > _MAX_ID:
-        return None
-    return int(value)
+refuse_oversized_ids(bp)
 
 
 def _page_arg(name: str) -> int:
@@ -156,14 +144,6 @@ def _would_ask(session: Session, cycle: ReportingCycle) -> int | None:
 
 
 # -- reading the cycle form -----------------------------------------------------------------
-
-
-def _posted(form: Form) -> bool:
-    """Whether the form was posted and not refused as a whole (an expired CSRF token)."""
-    if request.method != "POST":
-        return False
-    form.validate()
-    return "csrf_token" not in form.errors
 
 
 def _unreadable(form: Form) -> dict[str, str]:
