@@ -18,7 +18,7 @@ import zipfile
 import zlib
 from pathlib import Path
 
-from flask import current_app
+from flask import Response, abort, current_app, send_file
 from flask_babel import gettext as _
 
 from secretariat.agreements.models import DocumentType
@@ -181,3 +181,24 @@ def store(data: bytes, folder: str = "agreements") -> str:
         Path(temporary).unlink(missing_ok=True)
         raise
     return sha256
+
+
+def send_document(
+    sha256: str, file_type: DocumentType, filename: str, folder: str = "agreements"
+) -> Response:
+    """Send a stored file as an attachment that browsers will neither sniff, cache nor run."""
+    path = stored_path(sha256, folder)
+    if not path.is_file():
+        current_app.logger.error("Stored file %s is missing from %s", filename, path)
+        abort(404)
+    response = send_file(
+        path,
+        mimetype=MEDIA_TYPES[file_type],
+        as_attachment=True,
+        download_name=filename,
+        max_age=0,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response

@@ -12,7 +12,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import gettext as _
@@ -449,21 +448,7 @@ def download(agreement_id: int, document_id: int):  # type: ignore[no-untyped-de
     document = _document_or_404(agreement, document_id)
     if document.is_removed:
         abort(404)
-    path = documents.stored_path(document.sha256)
-    if not path.is_file():
-        current_app.logger.error("Document %s is missing from %s", document.id, path)
-        abort(404)
-    response = send_file(
-        path,
-        mimetype=documents.MEDIA_TYPES[document.file_type],
-        as_attachment=True,
-        download_name=document.filename,
-        max_age=0,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
+    return documents.send_document(document.sha256, document.file_type, document.filename)
 
 
 @bp.route("/<int:agreement_id>/documents/<int:document_id>/remove", methods=["POST"])

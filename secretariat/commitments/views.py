@@ -16,7 +16,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import format_decimal
@@ -409,18 +408,6 @@ def delete(commitment_id: int):  # type: ignore[no-untyped-def]
 @requires(Permission.VIEW_COMMITMENTS)
 def evidence(document_id: int):  # type: ignore[no-untyped-def]
     document = services.visible_evidence(get_session(), current_user, document_id)
-    path = documents.stored_path(document.sha256, services.EVIDENCE_FOLDER)
-    if not path.is_file():
-        current_app.logger.error("Evidence %s is missing from %s", document.id, path)
-        abort(404)
-    response = send_file(
-        path,
-        mimetype=documents.MEDIA_TYPES[document.file_type],
-        as_attachment=True,
-        download_name=document.filename,
-        max_age=0,
+    return documents.send_document(
+        document.sha256, document.file_type, document.filename, services.EVIDENCE_FOLDER
     )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
