@@ -32,6 +32,17 @@ from secretariat.members.models import (
     MemberStatus,
     MemberStatusChange,
 )
+from secretariat.participation.models import (
+    Criterion,
+    ParticipationScore,
+    ParticipationSettings,
+    SchemeCondition,
+    SchemeEvent,
+    ScoreCondition,
+    ScoreCriterion,
+    ScoreEvidence,
+    ScoringScheme,
+)
 from secretariat.partners.models import Partner, PartnerContact
 from secretariat.reporting.models import (
     CycleIndicator,
@@ -44,6 +55,15 @@ from secretariat.reporting.models import (
 from secretariat.vocabularies.models import Term, Vocabulary
 
 __all__ = [
+    "ScoringScheme",
+    "ScoreEvidence",
+    "ScoreCriterion",
+    "ScoreCondition",
+    "SchemeEvent",
+    "SchemeCondition",
+    "ParticipationSettings",
+    "ParticipationScore",
+    "Criterion",
     "Commitment",
     "CommitmentUpdate",
     "CycleIndicator",

@@ -81,6 +81,16 @@ class Permission(enum.StrEnum):
     SUBMIT_REPORTS = "reporting.submit"
     #: Create, open and close reporting cycles; review, verify, return, reopen; exports.
     MANAGE_REPORTING = "reporting.manage"
+    #: A member's participation scorecard; focal points only their own member's.
+    VIEW_SCORECARD = "participation.scorecard"
+    #: The regional recognition list; focal points only when the network shows it to members.
+    VIEW_RECOGNITION = "participation.recognition"
+    #: The network overview of participation, every scorecard, the at-risk list.
+    VIEW_PARTICIPATION = "participation.view"
+    #: Compute a year's scores, finalise the year, reopen it with a reason.
+    MANAGE_PARTICIPATION = "participation.manage"
+    #: Edit a year's scoring scheme and the network's participation settings.
+    EDIT_SCORING_SCHEME = "participation.scheme"
 
 
 _STAFF = frozenset({Role.ADMIN, Role.STAFF})
@@ -111,6 +121,11 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.MANAGE_INDICATORS: _STAFF,
     Permission.SUBMIT_REPORTS: _STAFF | {Role.FOCAL_POINT},
     Permission.MANAGE_REPORTING: _STAFF,
+    Permission.VIEW_SCORECARD: _STAFF | {Role.FOCAL_POINT},
+    Permission.VIEW_RECOGNITION: _STAFF | {Role.FOCAL_POINT},
+    Permission.VIEW_PARTICIPATION: _STAFF,
+    Permission.MANAGE_PARTICIPATION: _STAFF,
+    Permission.EDIT_SCORING_SCHEME: frozenset({Role.ADMIN}),
 }
 
 
