@@ -13,6 +13,7 @@ from secretariat.clock import network_today
 from secretariat.db import get_db
 from secretariat.demo_activity import load_activity
 from secretariat.demo_agreements import load_agreements
+from secretariat.demo_participation import load_participation
 from secretariat.demo_reporting import load_reporting
 from secretariat.funding.models import Funder
 from secretariat.members import transfer
@@ -93,9 +94,11 @@ def load_demo(session: Session) -> dict[str, int]:
         if (user := accounts.get_user_by_email(session, email)) is not None
     ]
     reporting = load_reporting(session, staff, focal_points, network_today())
+    participation = load_participation(session, staff, network_today())
     return {
         **agreements,
         **reporting,
+        **participation,
         "members_added": len(members.creates),
         "contacts_added": len(contacts.creates),
         "users_added": users_created,
@@ -119,7 +122,8 @@ def seed_demo() -> None:
         "{users_added} accounts, {groups_added} working groups, {events_added} events and "
         "{exchanges_added} peer exchanges, {partners_added} partners, {agreements_added} "
         "agreements and {follow_ups_added} follow-ups, {cycles_added} reporting cycles with "
-        "{submissions_added} submissions and {commitments_added} commitments added.".format(
+        "{submissions_added} submissions and {commitments_added} commitments, "
+        "{participation_years_added} years of participation scores added.".format(
             **counts
         )
     )
