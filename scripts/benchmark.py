@@ -7,7 +7,10 @@ median and slowest time and the number of SQL statements per request (counted wi
 before_cursor_execute listener; transaction control such as BEGIN is left out).
 
     .venv/bin/python scripts/benchmark.py [--members 1000] [--exchanges 3000] [--events 200]
-        [--agreements 300] [--follow-ups 3000]
+        [--agreements 300] [--follow-ups 3000] [--cycles 3] [--commitments 3000]
+
+It also times the participation computation of last year and this year (what the nightly
+job does); `--members 20000` measures it at the size of the largest networks.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ from secretariat.exchanges.models import PeerExchange
 from secretariat.groups.models import GroupMembership, WorkingGroup
 from secretariat.indicators.models import Indicator
 from secretariat.members.models import Member
+from secretariat.participation.models import ParticipationScore, ScoreEvidence, ScoringScheme
 from secretariat.reporting.models import CycleState, ReportingCycle, Submission
 from secretariat.scale import STAFF_EMAIL
 
@@ -98,6 +102,35 @@ def generate(app: Flask, args: argparse.Namespace) -> None:
         if result.exception is not None:
             raise result.exception
         sys.exit(result.exit_code)
+
+
+def compute_participation(app: Flask) -> None:
+    """Time the participation computation of last year and this year, as the nightly job does."""
+    from secretariat.clock import network_today
+    from secretariat.participation import services as participation
+
+    with app.app_context():
+        this_year = network_today().year
+    for year in (this_year - 1, this_year):
+        with app.app_context(), get_db(app).transaction() as session:
+            scheme = participation.scheme_for_year(session, year) or participation.create_scheme(
+                session, None, year
+            )
+        if scheme.is_final:
+            print(f"Participation {year} is final: not computed again.")
+            continue
+        with app.app_context(), counting_statements(app) as counter:
+            started = time.perf_counter()
+            with get_db(app).transaction() as session:
+                scheme = participation.scheme_for_year(session, year)
+                assert scheme is not None
+                result = participation.compute(session, None, scheme)
+            elapsed = time.perf_counter() - started
+        print(
+            f"Participation {year}: {result.members} members measured, {result.evidence} "
+            f"evidence records, in {elapsed:.2f} s and {counter[0]} statements (committed)."
+        )
+    print()
 
 
 def staff_with_password(app: Flask) -> str:
@@ -199,6 +232,39 @@ def pages(app: Flask) -> list[tuple[str, str]]:
     if indicator is not None:
         result.append(("an indicator (roll-up, values)", f"/indicators/{indicator}"))
     result.append(("commitments", "/commitments/"))
+    with app.app_context(), get_db(app).transaction() as session:
+        year = session.scalar(select(func.max(ScoringScheme.year)))
+        scored = (
+            session.execute(
+                select(ParticipationScore.member_id, func.count(ScoreEvidence.id))
+                .join(ScoringScheme, ScoringScheme.id == ParticipationScore.scheme_id)
+                .join(
+                    ScoreEvidence,
+                    (ScoreEvidence.scheme_id == ParticipationScore.scheme_id)
+                    & (ScoreEvidence.member_id == ParticipationScore.member_id),
+                )
+                .where(ScoringScheme.year == year)
+                .group_by(ParticipationScore.member_id)
+                .order_by(func.count(ScoreEvidence.id).desc(), ParticipationScore.member_id)
+                .limit(1)
+            ).first()
+            if year is not None
+            else None
+        )
+    if year is not None:
+        result += [
+            ("participation overview", f"/participation/{year}"),
+            ("participation scores", f"/participation/{year}/scores"),
+            ("members at risk", f"/participation/{year}/at-risk"),
+            ("regional recognition", f"/participation/{year}/recognition"),
+        ]
+        if scored is not None:
+            result.append(
+                (
+                    f"scorecard ({scored[1]} evidence records)",
+                    f"/participation/{year}/members/{scored[0]}",
+                )
+            )
     return result
 
 
@@ -282,6 +348,7 @@ def main_() -> None:
         command.upgrade(alembic_config(url), "head")
         print(f"Migrations ran in {time.perf_counter() - started:.2f} s.")
         generate(app, args)
+        compute_participation(app)
         email = staff_with_password(app)
         targets = pages(app)
         print(f"Timing {len(targets)} pages...\n", flush=True)

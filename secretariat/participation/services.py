@@ -447,13 +447,15 @@ def compute(
             {"scheme_id": scheme.id, "member_id": member_id, "kind": kind, "result": result}
             for kind, result in results.items()
         )
-    # Plain executemany inserts (no RETURNING): one statement each, whatever the row count.
-    if scores:
-        session.execute(insert(ParticipationScore), scores)
-    if lines:
-        session.execute(insert(ScoreCriterion), lines)
-    if conditions:
-        session.execute(insert(ScoreCondition), conditions)
+    # Plain executemany inserts (no RETURNING), one statement each whatever the row count;
+    # render_nulls keeps rows with and without NULLs in the same batch.
+    for model, rows in (
+        (ParticipationScore, scores),
+        (ScoreCriterion, lines),
+        (ScoreCondition, conditions),
+    ):
+        if rows:
+            session.execute(insert(model).execution_options(render_nulls=True), rows)
     scheme.computed_at = now
     _record(
         session,
