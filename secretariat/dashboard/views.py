@@ -22,6 +22,8 @@ from secretariat.followups import queries as followup_queries
 from secretariat.members import queries
 from secretariat.members.forms import template_labels
 from secretariat.members.models import Member
+from secretariat.participation import queries as participation_queries
+from secretariat.participation.forms import LEVEL_LABELS, OUTCOME_LABELS
 from secretariat.permissions import Permission, requires
 from secretariat.reporting import queries as reporting_queries
 from secretariat.reporting import services as reporting_services
@@ -59,6 +61,8 @@ def home():  # type: ignore[no-untyped-def]
             events=event_page(db, current_user, upcoming, 1, 5),
             proposals=exchange_queries.proposal_count(db),
             unmatched=unmatched_count(db),
+            participation=participation_queries.latest_year(db),
+            level_labels=LEVEL_LABELS,
             **labels,
             **event_labels(),
         )
@@ -84,6 +88,9 @@ def home():  # type: ignore[no-untyped-def]
             has_primary=any(c.is_primary for c in current),
             events=event_page(db, current_user, upcoming, 1, 5),
             awaiting=exchange_queries.awaiting_answer(db, member.id),
+            standing=participation_queries.member_standing(db, member.id),
+            level_labels=LEVEL_LABELS,
+            outcome_labels=OUTCOME_LABELS,
             **labels,
             **event_labels(),
         )

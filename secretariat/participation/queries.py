@@ -60,6 +60,10 @@ class YearRow:
 
 def year_list(session: Session) -> list[YearRow]:
     """Every year with a scheme, newest first, with its headline figures."""
+    return year_list_query(session)
+
+
+def year_list_query(session: Session, limit: int | None = None) -> list[YearRow]:
     figures = (
         select(
             ParticipationScore.scheme_id,
@@ -77,11 +81,12 @@ def year_list(session: Session) -> list[YearRow]:
         .group_by(ParticipationScore.scheme_id)
         .subquery()
     )
-    rows = session.execute(
+    query = (
         select(ScoringScheme, figures)
         .outerjoin(figures, figures.c.scheme_id == ScoringScheme.id)
         .order_by(ScoringScheme.year.desc())
-    ).all()
+    )
+    rows = session.execute(query.limit(limit) if limit else query).all()
     return [
         YearRow(
             scheme=row.ScoringScheme,
@@ -659,4 +664,44 @@ def scorecard(session: Session, scheme: ScoringScheme, member: Member) -> Scorec
             rank = (ahead or 0) + 1
     return Scorecard(
         scheme, member, score, criteria, conditions, dict(evidence), trend, region, rank
+    )
+
+
+# --- Home pages ---------------------------------------------------------------------------
+
+
+def latest_year(session: Session) -> YearRow | None:
+    """The most recent year with a scheme and its headline figures (the staff home)."""
+    rows = year_list_query(session, limit=1)
+    return rows[0] if rows else None
+
+
+@dataclass
+class MemberStanding:
+    year: int
+    is_final: bool
+    total: Decimal | None
+    level: Level | None
+    outcome: ConditionsOutcome
+
+
+def member_standing(session: Session, member_id: int) -> MemberStanding | None:
+    """A member's most recent score (the focal point's home)."""
+    row = session.execute(
+        select(
+            ScoringScheme.year,
+            ScoringScheme.state,
+            ParticipationScore.total,
+            ParticipationScore.level,
+            ParticipationScore.conditions_outcome,
+        )
+        .join(ParticipationScore, ParticipationScore.scheme_id == ScoringScheme.id)
+        .where(ParticipationScore.member_id == member_id)
+        .order_by(ScoringScheme.year.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    return MemberStanding(
+        row.year, row.state == "final", row.total, row.level, row.conditions_outcome
     )
