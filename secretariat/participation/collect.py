@@ -170,6 +170,29 @@ def _insert(session: Session, query: Select) -> None:
     session.execute(insert(_EVIDENCE).from_select(_COLUMNS, query))
 
 
+def _joined_by(session: Session, window: Window, members, starts_at):
+    """Whether ``starts_at`` (UTC) is on or after the member's joining day, a calendar day in
+    the network's zone. The joining days that fall in the year (at most 366) are turned into
+    UTC instants here, so that the comparison in SQL is exact on both databases."""
+    joined_on = members.c.joined_on
+    days = session.scalars(
+        select(joined_on)
+        .where(joined_on >= window.first_day, joined_on <= window.last_day)
+        .distinct()
+    ).all()
+    if not days:
+        return literal(True, Boolean)
+    zone = network_zone()
+    instants = {
+        day: datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC) for day in days
+    }
+    starts = case(
+        *((joined_on == day, literal(at, UTCDateTime())) for day, at in instants.items()),
+        else_=null(),
+    )
+    return or_(joined_on.is_(None), joined_on < window.first_day, starts_at >= starts)
+
+
 def collect_attendance(session: Session, scheme_id: int, window: Window, members) -> None:
     """Events held in the year (up to now) that the member was invited to after joining."""
     attended = exists().where(
@@ -196,7 +219,7 @@ def collect_attendance(session: Session, scheme_id: int, window: Window, members
             Event.cancelled_at.is_(None),
             Event.starts_at >= window.starts_at,
             Event.starts_at < window.judged_until,
-            or_(members.c.joined_on.is_(None), Event.starts_at >= members.c.joined_on),
+            _joined_by(session, window, members, Event.starts_at),
         )
     )
     _insert(session, query)
@@ -212,7 +235,16 @@ def _asked_cycles(window: Window):
     )
 
 
-def collect_reporting(session: Session, scheme_id: int, window: Window, members) -> None:
+def collect_reporting(
+    session: Session,
+    scheme_id: int,
+    window: Window,
+    members,
+    criteria: tuple[CriterionKind, ...] = (
+        CriterionKind.REPORTING_ON_TIME,
+        CriterionKind.COMPLETENESS,
+    ),
+) -> None:
     """Cycles due in the year the member was asked in: on time, and indicators answered."""
     submitted = Submission.first_submitted_at.is_not(None)
     requested = (
@@ -234,7 +266,7 @@ def collect_reporting(session: Session, scheme_id: int, window: Window, members)
         )
         .scalar_subquery()
     )
-    for criterion in (CriterionKind.REPORTING_ON_TIME, CriterionKind.COMPLETENESS):
+    for criterion in criteria:
         query = (
             select(
                 *_row(
