@@ -166,9 +166,16 @@ class IsolatedClient(FlaskClient):
 
 
 @pytest.fixture
-def app(connection: Connection, tmp_path, smtp_server, mailbox):
+def app_overrides() -> dict:
+    """Settings a test module changes, e.g. ``{"TIMEZONE": "Pacific/Kiritimati"}``: override
+    this fixture in the module (or parametrize it)."""
+    return {}
+
+
+@pytest.fixture
+def app(connection: Connection, tmp_path, smtp_server, mailbox, app_overrides):
     controller, _box = smtp_server
-    app = create_app(app_config(connection, tmp_path, controller.port))
+    app = create_app(app_config(connection, tmp_path, controller.port, **app_overrides))
     app.test_client_class = IsolatedClient
     with app.app_context():
         yield app

@@ -8,7 +8,6 @@ import pytest
 from babel.dates import format_date
 from sqlalchemy import func, select
 
-from secretariat import create_app
 from secretariat.agreements.models import (
     Agreement,
     AgreementChange,
@@ -18,23 +17,7 @@ from secretariat.agreements.models import (
 )
 from secretariat.clock import network_today
 from secretariat.followups.models import FollowUp
-from tests.conftest import IsolatedClient, app_config
 from tests.factories import ContactFactory, MemberFactory, UserFactory
-
-
-@pytest.fixture
-def app_overrides() -> dict:
-    """Settings a test changes, e.g. ``{"TIMEZONE": "Pacific/Kiritimati"}``."""
-    return {}
-
-
-@pytest.fixture
-def app(connection, tmp_path, smtp_server, mailbox, app_overrides):
-    controller, _box = smtp_server
-    app = create_app(app_config(connection, tmp_path, controller.port, **app_overrides))
-    app.test_client_class = IsolatedClient
-    with app.app_context():
-        yield app
 
 
 @pytest.fixture

@@ -8,26 +8,9 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from secretariat import create_app
 from secretariat.db import utcnow
 from secretariat.events.models import Attendance, AttendanceImport, UnmatchedAttendee
-from tests.conftest import IsolatedClient, app_config
 from tests.factories import ContactFactory, EventFactory, InvitationFactory, UserFactory
-
-
-@pytest.fixture
-def app_overrides() -> dict:
-    """Settings a test module changes, e.g. ``{"TIMEZONE": "Europe/Lisbon"}``."""
-    return {}
-
-
-@pytest.fixture
-def app(connection, tmp_path, smtp_server, mailbox, app_overrides):
-    controller, _box = smtp_server
-    app = create_app(app_config(connection, tmp_path, controller.port, **app_overrides))
-    app.test_client_class = IsolatedClient
-    with app.app_context():
-        yield app
 
 
 @pytest.fixture

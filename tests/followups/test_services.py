@@ -7,13 +7,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
-from secretariat import create_app
 from secretariat.followups import services
 from secretariat.followups.models import FollowUp, FollowUpStatus, Priority, Recurrence
 from secretariat.followups.services import FollowUpData
 from secretariat.members.services import ValidationFailed
 from secretariat.permissions import OutOfScope
-from tests.conftest import IsolatedClient, app_config
 from tests.factories import EventFactory, MemberFactory, UserFactory, WorkingGroupFactory
 from tests.followups.factories import (
     AgreementFactory,
@@ -24,21 +22,6 @@ from tests.followups.factories import (
     fresh,
     today,
 )
-
-
-@pytest.fixture
-def app_overrides() -> dict:
-    """Settings a test changes, e.g. ``{"TIMEZONE": "Pacific/Kiritimati"}``."""
-    return {}
-
-
-@pytest.fixture
-def app(connection, tmp_path, smtp_server, mailbox, app_overrides):
-    controller, _box = smtp_server
-    app = create_app(app_config(connection, tmp_path, controller.port, **app_overrides))
-    app.test_client_class = IsolatedClient
-    with app.app_context():
-        yield app
 
 
 @pytest.fixture

@@ -16,7 +16,6 @@ import factory
 import pytest
 from sqlalchemy import func, select
 
-from secretariat import create_app
 from secretariat.commitments.models import CommitmentStatus, CommitmentUpdate
 from secretariat.events.models import Attendance, AttendanceSource, Invitation
 from secretariat.events.models import Audience as EventAudience
@@ -44,7 +43,6 @@ from secretariat.reporting.models import (
     SubmissionValue,
     ValueSource,
 )
-from tests.conftest import IsolatedClient, app_config
 from tests.factories import (
     Base,
     CommitmentFactory,
@@ -57,21 +55,6 @@ from tests.factories import (
 
 #: The moment year 2025 is measured at in most tests: every 2025 deadline has passed.
 NOW_2025 = datetime(2026, 2, 1, 12, tzinfo=UTC)
-
-
-@pytest.fixture
-def app_overrides() -> dict:
-    """Settings a test changes, e.g. ``{"TIMEZONE": "Pacific/Kiritimati"}``."""
-    return {}
-
-
-@pytest.fixture
-def app(connection, tmp_path, smtp_server, mailbox, app_overrides):
-    controller, _box = smtp_server
-    app = create_app(app_config(connection, tmp_path, controller.port, **app_overrides))
-    app.test_client_class = IsolatedClient
-    with app.app_context():
-        yield app
 
 
 @pytest.fixture

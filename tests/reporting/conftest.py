@@ -11,7 +11,6 @@ from decimal import Decimal
 
 import pytest
 
-from secretariat import create_app
 from secretariat.clock import network_today
 from secretariat.reporting import services
 from secretariat.reporting.models import (
@@ -25,7 +24,6 @@ from secretariat.reporting.models import (
     SubmissionValue,
     ValueSource,
 )
-from tests.conftest import IsolatedClient, app_config
 from tests.factories import (
     ContactFactory,
     IndicatorFactory,
@@ -33,21 +31,6 @@ from tests.factories import (
     ReportingCycleFactory,
     UserFactory,
 )
-
-
-@pytest.fixture
-def app_overrides() -> dict:
-    """Settings a test changes, e.g. ``{"TIMEZONE": "Asia/Tokyo"}``."""
-    return {}
-
-
-@pytest.fixture
-def app(connection, tmp_path, smtp_server, mailbox, app_overrides):
-    controller, _box = smtp_server
-    app = create_app(app_config(connection, tmp_path, controller.port, **app_overrides))
-    app.test_client_class = IsolatedClient
-    with app.app_context():
-        yield app
 
 
 @pytest.fixture
