@@ -456,15 +456,16 @@ def compute(
             {"scheme_id": scheme.id, "member_id": member_id, "kind": kind, "result": result}
             for kind, result in results.items()
         )
-    # Plain executemany inserts (no RETURNING), one statement each whatever the row count;
-    # render_nulls keeps rows with and without NULLs in the same batch.
+    # Core executemany inserts (no RETURNING, no ORM bookkeeping): one statement each,
+    # whatever the row count.
+    connection = session.connection()
     for model, rows in (
         (ParticipationScore, scores),
         (ScoreCriterion, lines),
         (ScoreCondition, conditions),
     ):
         if rows:
-            session.execute(insert(model).execution_options(render_nulls=True), rows)
+            connection.execute(insert(model.__table__), rows)
     scheme.computed_at = written_at
     _record(
         session,
