@@ -30,6 +30,7 @@ from secretariat.agreements.models import (
     AgreementStatus,
     Obligation,
 )
+from secretariat.clock import network_today
 from secretariat.commitments.models import (
     Commitment,
     CommitmentStatus,
@@ -49,6 +50,13 @@ from secretariat.groups.models import GroupMembership, WorkingGroup
 from secretariat.indicators.models import Indicator, Target
 from secretariat.members import services
 from secretariat.members.models import Contact, ContactRole, Member, MemberKind, MemberStatus
+from secretariat.participation import services as participation
+from secretariat.participation.models import (
+    ParticipationScore,
+    ParticipationSettings,
+    SchemeState,
+    ScoringScheme,
+)
 from secretariat.partners.models import Partner, PartnerContact, PartnerKind
 from secretariat.permissions import (
     POLICY,
@@ -177,6 +185,29 @@ SCOPED_REPORTING_PAGES = [
     and r.arguments & {"member_id", "commitment_id", "document_id", "cycle_id"}
 ]
 
+#: Participation: the years, scores, method, recognition, at-risk list and scorecards.
+PARTICIPATION_AREA = [r for r in ROUTES if r.rule.split("/")[1] == "participation"]
+STAFF_ONLY_PARTICIPATION_AREA = [
+    r
+    for r in PARTICIPATION_AREA
+    if r.permission
+    in {
+        Permission.VIEW_PARTICIPATION,
+        Permission.MANAGE_PARTICIPATION,
+        Permission.EDIT_SCORING_SCHEME,
+    }
+]
+#: The method and the network's setting: administrators only.
+ADMIN_ONLY_PARTICIPATION_AREA = [
+    r for r in PARTICIPATION_AREA if r.permission is Permission.EDIT_SCORING_SCHEME
+]
+#: One member's scorecard, which focal points reach for their own member only.
+SCOPED_PARTICIPATION_PAGES = [
+    r
+    for r in PARTICIPATION_AREA
+    if r not in STAFF_ONLY_PARTICIPATION_AREA and "member_id" in r.arguments
+]
+
 
 def _with_methods(routes: list[Route]) -> list:
     return [pytest.param(r, m, id=f"{m} {r.rule}") for r in routes for m in r.methods]
@@ -216,6 +247,7 @@ class World:
     target: Target
     cycle: ReportingCycle
     submission: Submission
+    scheme: ScoringScheme
 
 
 @pytest.fixture
@@ -265,9 +297,12 @@ def world(db) -> World:
             status=ExchangeStatus.PROPOSED,
             proposed_by_member_id=member_b.id,
         ),
+        scheme=participation.create_scheme(db, None, network_today().year),
     )
     db.add(world.unmatched)
     db.flush()
+    # This year's scores, from the records above: members A and B (and C) have one.
+    participation.compute(db, None, world.scheme)
     return world
 
 
@@ -429,6 +464,7 @@ def url_values(route: Route, world: World, **overrides: object) -> dict:
         "target_id": world.target.id,
         "cycle_id": world.cycle.id,
         "submission_id": world.submission.id,
+        "year": world.scheme.year,
     }
     if route.rule.startswith("/partners/"):
         values["contact_id"] = world.partner_contact.id
@@ -597,6 +633,10 @@ def form_data(endpoint: str, world: World) -> dict[str, str]:
         "reporting.return_submission": {"comment": "Check the unit"},
         "reporting.reopen": {"comment": "Late data"},
         "submissions.form": {f"value-{world.indicator.id}": "9", "action": "submit"},
+        "participation.create_year": {"year": str(world.scheme.year + 1)},
+        "participation.save_settings": {"recognition_visible": "y"},
+        "participation.save_scheme": scheme_form({"attendance-weight": "30"}),
+        "participation.reopen": {"reason": "Late attendance lists"},
         "followups.from_event": {
             "rows-0-title": "Send the slides",
             "rows-0-owner_id": str(world.other_user.id),
@@ -604,6 +644,26 @@ def form_data(endpoint: str, world: World) -> dict[str, str]:
             "rows-0-priority": "normal",
         },
     }.get(endpoint, {})
+
+
+def scheme_form(changes: dict | None = None) -> dict:
+    """The default method as the method page posts it; ``changes`` overrides fields by their
+    names in the form, e.g. ``{"attendance-weight": "30"}``."""
+    data: dict = {}
+    for kind, default in participation.DEFAULT_CRITERIA.items():
+        data[f"{kind.value}-weight"] = str(default.weight)
+        data[f"{kind.value}-floor"] = str(default.floor)
+        data[f"{kind.value}-target"] = str(default.target)
+        data[f"{kind.value}-bonus"] = "" if default.bonus is None else str(default.bonus)
+    data.update(
+        leading_from="80",
+        active_from="60",
+        engaged_from="40",
+        recognition_size="3",
+        conditions=[kind.value for kind in participation.DEFAULT_CONDITIONS],
+    )
+    data.update(changes or {})
+    return data
 
 
 def request(client, method: str, path: str, data: dict | None = None):  # type: ignore[no-untyped-def]
@@ -1145,6 +1205,11 @@ EXPECTED: dict[Permission, set] = {
     Permission.MANAGE_INDICATORS: STAFF,
     Permission.SUBMIT_REPORTS: STAFF | {Role.FOCAL_POINT},
     Permission.MANAGE_REPORTING: STAFF,
+    Permission.VIEW_SCORECARD: STAFF | {Role.FOCAL_POINT},
+    Permission.VIEW_RECOGNITION: STAFF | {Role.FOCAL_POINT},
+    Permission.VIEW_PARTICIPATION: STAFF,
+    Permission.MANAGE_PARTICIPATION: STAFF,
+    Permission.EDIT_SCORING_SCHEME: {Role.ADMIN},
 }
 
 MEMBER_ID = 41
@@ -1520,3 +1585,223 @@ def test_staff_can_post_the_reporting_form_data(client, auth, db, world):
     db.expire_all()
     assert db.get(Commitment, world.commitment.id).title == "Renamed commitment"
     assert db.get(Submission, world.submission.id).status.value == "submitted"
+
+
+# -- 11. participation ---------------------------------------------------------------------
+
+
+def test_participation_area_covers_years_method_recognition_and_scorecards():
+    endpoints = {r.endpoint for r in PARTICIPATION_AREA}
+    assert {
+        "participation.index",
+        "participation.create_year",
+        "participation.save_settings",
+        "participation.year",
+        "participation.scores",
+        "participation.export",
+        "participation.compute",
+        "participation.finalise",
+        "participation.reopen",
+        "participation.scheme",
+        "participation.save_scheme",
+        "participation.recognition",
+        "participation.at_risk",
+        "participation.mine",
+        "participation.latest",
+        "participation.scorecard",
+    } == endpoints
+    assert {r.endpoint for r in ADMIN_ONLY_PARTICIPATION_AREA} == {
+        "participation.save_scheme",
+        "participation.save_settings",
+    }
+    assert {r.endpoint for r in SCOPED_PARTICIPATION_PAGES} == {
+        "participation.latest",
+        "participation.scorecard",
+    }
+    # What focal points may reach at all: their scorecard and, if shown, the recognition list.
+    assert endpoints - {r.endpoint for r in STAFF_ONLY_PARTICIPATION_AREA} == {
+        "participation.mine",
+        "participation.latest",
+        "participation.scorecard",
+        "participation.recognition",
+    }
+
+
+def test_the_participation_world_has_scores_for_both_members(db, world):
+    scored = set(
+        db.scalars(
+            select(ParticipationScore.member_id).where(
+                ParticipationScore.scheme_id == world.scheme.id,
+                ParticipationScore.total.is_not(None),
+            )
+        )
+    )
+    assert {world.member_a.id, world.member_b.id} <= scored
+    assert world.scheme.state is SchemeState.PROVISIONAL
+
+
+def _prepare_participation(db, world: World, route: Route) -> None:
+    """Reopening needs a final year: finalise it, so that a refused reopen means something."""
+    if route.endpoint == "participation.reopen":
+        participation.finalise(db, UserFactory(name="Finalising Staff"), world.scheme)
+        db.flush()
+
+
+def _participation_state(db, world: World) -> tuple:
+    """The year's state, method and scores, and the network's setting, read again."""
+    db.expire_all()
+    scheme = db.get(ScoringScheme, world.scheme.id)
+    settings = db.get(ParticipationSettings, 1)
+    return (
+        db.scalars(select(ScoringScheme.year).order_by(ScoringScheme.year)).all(),
+        scheme.state,
+        scheme.computed_at,
+        [(c.kind, c.weight, c.floor, c.target) for c in scheme.criteria],
+        sorted(c.kind for c in scheme.conditions),
+        db.execute(
+            select(ParticipationScore.member_id, ParticipationScore.total)
+            .where(ParticipationScore.scheme_id == scheme.id)
+            .order_by(ParticipationScore.member_id)
+        ).all(),
+        settings.recognition_visible_to_members if settings else False,
+    )
+
+
+def assert_participation_refused(app, client, db, world: World, route: Route, method: str) -> None:  # type: ignore[no-untyped-def]
+    """The uniform 404, no row changed, and in particular the year left as it was."""
+    state = _participation_state(db, world)
+    assert_refused_without_change(app, client, db, world, route, method)
+    assert _participation_state(db, world) == state
+
+
+@pytest.mark.parametrize(("route", "method"), _with_methods(STAFF_ONLY_PARTICIPATION_AREA))
+def test_focal_point_cannot_reach_the_staff_participation_pages(
+    app, client, auth, db, world, mailbox, route, method
+):
+    """Even the focal point of member B, which has a score this year."""
+    _prepare_participation(db, world, route)
+    focal_point = UserFactory(focal_point=True, member=world.member_b)
+    db.flush()
+    auth.login(focal_point)
+    assert_participation_refused(app, client, db, world, route, method)
+    assert mailbox.messages == []
+
+
+@pytest.mark.parametrize(("route", "method"), _with_methods(SCOPED_PARTICIPATION_PAGES))
+def test_focal_point_is_refused_another_members_scorecard(
+    app, client, auth, db, world, focal_point, mailbox, route, method
+):
+    auth.login(focal_point)
+    assert_participation_refused(app, client, db, world, route, method)
+
+
+@pytest.mark.parametrize(("route", "method"), _with_methods(PARTICIPATION_AREA))
+def test_funder_is_refused_participation(app, client, auth, db, world, mailbox, route, method):
+    _prepare_participation(db, world, route)
+    auth.login(UserFactory(funder_user=True))
+    assert_participation_refused(app, client, db, world, route, method)
+
+
+@pytest.mark.parametrize(("route", "method"), _with_methods(ADMIN_ONLY_PARTICIPATION_AREA))
+def test_staff_cannot_change_the_method_nor_the_setting(
+    app, client, auth, db, world, mailbox, route, method
+):
+    auth.login(UserFactory())
+    assert_participation_refused(app, client, db, world, route, method)
+
+
+@pytest.mark.parametrize("route", _by_rule([r for r in PARTICIPATION_AREA if "GET" in r.methods]))
+def test_staff_sees_every_participation_page(app, client, auth, db, world, route):
+    _prepare_participation(db, world, route)
+    auth.login(UserFactory())
+    response = client.get(build(app, route, world))
+    if route.endpoint == "participation.latest":
+        # Member B's latest year with a score.
+        assert response.status_code == 302
+        assert urlsplit(response.headers["Location"]).path == (
+            f"/participation/{world.scheme.year}/members/{world.member_b.id}"
+        )
+        return
+    if route.endpoint == "participation.mine":
+        # Staff have no member, hence no scorecard, of their own (nor a link to this page).
+        assert refused(response)
+        return
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+
+
+@pytest.mark.parametrize(
+    "route", _by_rule([r for r in STAFF_ONLY_PARTICIPATION_AREA if "POST" in r.methods])
+)
+def test_staff_and_admins_can_post_what_the_others_are_refused(app, client, auth, db, world, route):
+    """The refusals above are meaningful: the same valid requests change the year."""
+    _prepare_participation(db, world, route)
+    user = UserFactory(admin=True) if route in ADMIN_ONLY_PARTICIPATION_AREA else UserFactory()
+    db.flush()
+    auth.login(user)
+    state = _participation_state(db, world)
+    before = snapshot(db)
+    response = request(client, "POST", build(app, route, world), form_data(route.endpoint, world))
+    assert response.status_code == 302, response.get_data(as_text=True)[:1500]
+    assert snapshot(db) != before
+    assert _participation_state(db, world) != state
+
+
+def test_focal_point_reaches_own_scorecard(client, auth, db, world, focal_point):
+    auth.login(focal_point)
+    year, a = world.scheme.year, world.member_a.id
+    mine = client.get("/participation/mine")
+    assert mine.status_code == 302
+    assert urlsplit(mine.headers["Location"]).path == f"/participation/members/{a}"
+    latest = client.get(f"/participation/members/{a}")
+    assert latest.status_code == 302
+    assert urlsplit(latest.headers["Location"]).path == f"/participation/{year}/members/{a}"
+    page = client.get(f"/participation/{year}/members/{a}")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert "Aardvark City" in body
+    assert "Beaver City" not in body
+    # No link to the staff pages of the year.
+    assert f'href="/participation/{year}"' not in body
+
+
+def test_participation_refusals_are_the_same_404_as_missing(client, auth, world, focal_point):
+    auth.login(focal_point)
+    year, b = world.scheme.year, world.member_b.id
+    for out_of_scope, missing in [
+        (f"/participation/{year}/members/{b}", f"/participation/{year}/members/999999"),
+        (f"/participation/members/{b}", "/participation/members/999999"),
+        (f"/participation/{year}/recognition", f"/participation/{year}/members/999999"),
+    ]:
+        refused_body, missing_body = _not_found_pair(client, out_of_scope, missing)
+        assert refused_body == missing_body, out_of_scope
+        assert "Beaver City" not in refused_body
+
+
+def test_recognition_is_shown_to_focal_points_only_when_the_network_says_so(
+    client, auth, db, world, focal_point
+):
+    path = f"/participation/{world.scheme.year}/recognition"
+    auth.login(focal_point)
+    assert refused(client.get(path))
+
+    participation.set_recognition_visibility(db, UserFactory(admin=True), True)
+    db.flush()
+    response = client.get(path)
+    assert response.status_code == 200
+    assert "Regional recognition" in response.get_data(as_text=True)
+
+    # A funder still is not.
+    auth.logout()
+    auth.login(UserFactory(funder_user=True))
+    assert refused(client.get(path))
+
+
+def test_the_network_setting_does_not_open_anything_else_to_focal_points(
+    app, client, auth, db, world, focal_point
+):
+    participation.set_recognition_visibility(db, UserFactory(admin=True), True)
+    db.flush()
+    auth.login(focal_point)
+    for route in STAFF_ONLY_PARTICIPATION_AREA:
+        if "GET" in route.methods:
+            assert refused(client.get(build(app, route, world))), route.rule

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectMultipleField, StringField, TextAreaField, widgets
 
+from secretariat.forms import options
 from secretariat.participation.models import (
     ConditionKind,
     ConditionResult,
@@ -124,7 +125,7 @@ class SchemeForm(FlaskForm):
     recognition_size = StringField(_l("Members recognised per region"))
     conditions = SelectMultipleField(
         _l("Membership conditions checked this year"),
-        choices=[(kind.value, label) for kind, label in CONDITION_LABELS.items()],
+        choices=options((kind.value, label) for kind, label in CONDITION_LABELS.items()),
         widget=widgets.ListWidget(prefix_label=False),
         option_widget=widgets.CheckboxInput(),
         validate_choice=False,

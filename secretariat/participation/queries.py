@@ -39,6 +39,7 @@ _OUTCOME_ORDER = case(
 )
 
 
+_HALF_CENT = Decimal("0.005")
 _NOT_MET = ParticipationScore.conditions_outcome == ConditionsOutcome.NOT_MET
 
 
@@ -517,7 +518,9 @@ def at_risk(session: Session, scheme: ScoringScheme, today: date, page: int, per
     dropped = and_(
         before.total.is_not(None),  # type: ignore[attr-defined]
         ParticipationScore.total.is_not(None),
-        before.total - ParticipationScore.total >= SCORE_DROP,  # type: ignore[attr-defined]
+        # Scores have two decimals; the half-cent margin absorbs SQLite's floating point
+        # (65.10 - 50.10 = 14.999999999999993 there).
+        before.total - ParticipationScore.total >= SCORE_DROP - _HALF_CENT,  # type: ignore[attr-defined]
     )
 
     def within(column):
@@ -651,11 +654,13 @@ def scorecard(session: Session, scheme: ScoringScheme, member: Member) -> Scorec
             if score.region_id is not None
             else None
         )
-        if score.total is not None:
+        # The position among the members eligible for recognition, equal scores sharing one.
+        if score.total is not None and score.conditions_outcome is not ConditionsOutcome.NOT_MET:
             ahead = session.scalar(
                 select(func.count(ParticipationScore.id)).where(
                     ParticipationScore.scheme_id == scheme.id,
-                    ParticipationScore.total > score.total,
+                    ParticipationScore.total > score.total + _HALF_CENT,
+                    ~_NOT_MET,
                     ParticipationScore.region_id.is_(None)
                     if score.region_id is None
                     else ParticipationScore.region_id == score.region_id,
