@@ -4,6 +4,7 @@ finalising and reopening, regional recognition, members at risk, and member scor
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 
 from flask import (
     Blueprint,
@@ -30,6 +31,7 @@ from secretariat.forms import posted as _posted
 from secretariat.forms import row_id as _id
 from secretariat.groups.forms import ROLE_LABELS as GROUP_ROLE_LABELS
 from secretariat.groups.models import WorkingGroup
+from secretariat.indicators.services import plain
 from secretariat.members.models import Member
 from secretariat.members.services import ValidationFailed
 from secretariat.participation import queries, services
@@ -235,8 +237,6 @@ def export(year: int, fmt: str):  # type: ignore[no-untyped-def]
 @requires(Permission.MANAGE_PARTICIPATION)
 def compute(year: int):  # type: ignore[no-untyped-def]
     scheme = _scheme_or_404(year)
-    if not _posted(ReopenForm()):
-        abort(400)
     try:
         result = services.compute(get_session(), current_user, scheme)
     except services.SchemeError as exc:
@@ -257,8 +257,6 @@ def compute(year: int):  # type: ignore[no-untyped-def]
 @requires(Permission.MANAGE_PARTICIPATION)
 def finalise(year: int):  # type: ignore[no-untyped-def]
     scheme = _scheme_or_404(year)
-    if not _posted(ReopenForm()):
-        abort(400)
     try:
         services.finalise(get_session(), current_user, scheme)
     except services.SchemeError as exc:
@@ -306,11 +304,8 @@ def _scheme_values(scheme: ScoringScheme) -> dict[str, str]:
     return values
 
 
-def _plain(value) -> str:  # type: ignore[no-untyped-def]
-    if value is None:
-        return ""
-    text = format(value.normalize(), "f")
-    return text
+def _plain(value: Decimal | None) -> str:
+    return "" if value is None else plain(value)
 
 
 def _render_scheme(scheme: ScoringScheme, form: SchemeForm, values: dict, errors: dict):  # type: ignore[no-untyped-def]
