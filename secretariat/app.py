@@ -91,6 +91,7 @@ def _register_blueprints(app: Flask) -> None:
     from secretariat.groups.views import bp as groups_bp
     from secretariat.indicators.views import bp as indicators_bp
     from secretariat.members.views import bp as members_bp
+    from secretariat.notifications.views import bp as notifications_bp
     from secretariat.participation.views import bp as participation_bp
     from secretariat.partners.views import bp as partners_bp
     from secretariat.reporting.portal import bp as submissions_bp
@@ -113,6 +114,7 @@ def _register_blueprints(app: Flask) -> None:
         reporting_bp,
         submissions_bp,
         participation_bp,
+        notifications_bp,
         vocabularies_bp,
     ):
         app.register_blueprint(blueprint)

@@ -105,11 +105,22 @@ def _register_feature_commands() -> None:
     from secretariat.agreements.cli import agreements
     from secretariat.demo import seed
     from secretariat.members.cli import export_group, import_group
+    from secretariat.notifications.cli import reminders, scheduler
     from secretariat.participation.cli import participation
     from secretariat.scale import seed_scale
 
     seed.add_command(seed_scale)
-    for group in (users, funders, seed, import_group, export_group, agreements, participation):
+    for group in (
+        users,
+        funders,
+        seed,
+        import_group,
+        export_group,
+        agreements,
+        participation,
+        reminders,
+        scheduler,
+    ):
         main.add_command(group)
 
 

@@ -19,6 +19,16 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _int(env: os._Environ[str] | dict, name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}={raw!r} is not a whole number.") from exc
+
+
 def default_instance_path() -> Path:
     return Path(os.environ.get("SECRETARIAT_INSTANCE_PATH", Path.cwd() / "instance")).resolve()
 
@@ -62,6 +72,20 @@ def load_config(overrides: dict | None = None) -> dict:
         "LOGIN_FREE_ATTEMPTS": 5,
         "LOGIN_MAX_DELAY_SECONDS": 15 * 60,
         "MEMBERS_PER_PAGE": 25,
+        # Reminders: sent at this hour of the network's day; a scan looks this far back, and
+        # skips (and logs) reminders that fell due longer ago than the maximum lateness.
+        "REMINDER_HOUR": _int(env, "SECRETARIAT_REMINDER_HOUR", 8),
+        "REMINDER_LOOKBACK_DAYS": _int(env, "SECRETARIAT_REMINDER_LOOKBACK_DAYS", 14),
+        "REMINDER_MAX_LATENESS_HOURS": _int(env, "SECRETARIAT_REMINDER_MAX_LATENESS_HOURS", 36),
+        # Outbox delivery: a claim lasts this long; failures are retried for this many hours.
+        "OUTBOX_LEASE_SECONDS": _int(env, "SECRETARIAT_OUTBOX_LEASE_SECONDS", 300),
+        "OUTBOX_RETRY_HOURS": _int(env, "SECRETARIAT_OUTBOX_RETRY_HOURS", 24),
+        "OUTBOX_BATCH_SIZE": _int(env, "SECRETARIAT_OUTBOX_BATCH_SIZE", 100),
+        # The scheduler process: how often a standby checks whether it may take over.
+        "SCHEDULER_STANDBY_POLL_SECONDS": _int(
+            env, "SECRETARIAT_SCHEDULER_STANDBY_POLL_SECONDS", 15
+        ),
+        "SCHEDULER_HEARTBEAT_SECONDS": _int(env, "SECRETARIAT_SCHEDULER_HEARTBEAT_SECONDS", 30),
     }
     secure_default = config["BASE_URL"].startswith("https://")
     secure = _bool(env.get("SECRETARIAT_SECURE_COOKIES"), secure_default)
@@ -80,6 +104,19 @@ def validate(config: dict) -> None:
             "SECRETARIAT_SECRET_KEY must be set to a long random value in production "
             "(SECRETARIAT_ENV=production)."
         )
+    if not 0 <= config["REMINDER_HOUR"] <= 23:
+        raise ConfigError("SECRETARIAT_REMINDER_HOUR must be an hour from 0 to 23.")
+    for name in (
+        "REMINDER_LOOKBACK_DAYS",
+        "REMINDER_MAX_LATENESS_HOURS",
+        "OUTBOX_LEASE_SECONDS",
+        "OUTBOX_RETRY_HOURS",
+        "OUTBOX_BATCH_SIZE",
+        "SCHEDULER_STANDBY_POLL_SECONDS",
+        "SCHEDULER_HEARTBEAT_SECONDS",
+    ):
+        if config[name] < 1:
+            raise ConfigError(f"SECRETARIAT_{name} must be at least 1.")
     try:
         ZoneInfo(config["TIMEZONE"])
     except (ZoneInfoNotFoundError, ValueError) as exc:

@@ -32,6 +32,13 @@ from secretariat.members.models import (
     MemberStatus,
     MemberStatusChange,
 )
+from secretariat.notifications.models import (
+    JobRun,
+    Notification,
+    NotificationPreference,
+    ReminderRule,
+    SchedulerHeartbeat,
+)
 from secretariat.participation.models import (
     Criterion,
     ParticipationScore,
@@ -55,6 +62,11 @@ from secretariat.reporting.models import (
 from secretariat.vocabularies.models import Term, Vocabulary
 
 __all__ = [
+    "JobRun",
+    "Notification",
+    "NotificationPreference",
+    "ReminderRule",
+    "SchedulerHeartbeat",
     "ScoringScheme",
     "ScoreEvidence",
     "ScoreCriterion",

@@ -91,6 +91,10 @@ class Permission(enum.StrEnum):
     MANAGE_PARTICIPATION = "participation.manage"
     #: Edit a year's scoring scheme and the network's participation settings.
     EDIT_SCORING_SCHEME = "participation.scheme"
+    #: Choose how one's own reminders arrive (immediately, weekly digest, not at all).
+    CHOOSE_NOTIFICATIONS = "notifications.choose"
+    #: Reminder rules, the outbox with retries, the dry run and the scheduler's state.
+    MANAGE_NOTIFICATIONS = "notifications.manage"
 
 
 _STAFF = frozenset({Role.ADMIN, Role.STAFF})
@@ -126,6 +130,8 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.VIEW_PARTICIPATION: _STAFF,
     Permission.MANAGE_PARTICIPATION: _STAFF,
     Permission.EDIT_SCORING_SCHEME: frozenset({Role.ADMIN}),
+    Permission.CHOOSE_NOTIFICATIONS: _STAFF | {Role.FOCAL_POINT},
+    Permission.MANAGE_NOTIFICATIONS: frozenset({Role.ADMIN}),
 }
 
 

@@ -126,6 +126,7 @@ class ContactForm(FlaskForm):
     phone = StringField(_l("Phone"), validators=[Optional(), Length(max=50)])
     language = SelectField(_l("Preferred language"), validators=[Optional()])
     is_primary = BooleanField(_l("Primary focal point of this member"))
+    receives_reminders = BooleanField(_l("Also receives the member's reminders"))
     active_from = DateField(_l("In this role since"), validators=[Optional()])
     active_to = DateField(
         _l("Left this role on"),

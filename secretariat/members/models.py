@@ -130,6 +130,8 @@ class Contact(Base):
     job_title: Mapped[str | None] = mapped_column()
     role: Mapped[ContactRole] = mapped_column(enum_type(ContactRole))
     is_primary: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: Also gets the member's reminders (reporting cycles, fees) besides the primary focal point.
+    receives_reminders: Mapped[bool] = mapped_column(default=False, server_default=false())
     active_from: Mapped[date | None] = mapped_column()
     active_to: Mapped[date | None] = mapped_column()
     #: ISO 639-1 code of the language the person prefers to be written to in.

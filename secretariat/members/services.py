@@ -257,6 +257,7 @@ class ContactData:
     job_title: str | None = None
     is_primary: bool = False
     active_from: date | None = None
+    receives_reminders: bool = False
     active_to: date | None = None
     language: str | None = None
 

@@ -309,6 +309,7 @@ def _contact_data(form: ContactForm) -> services.ContactData:
         phone=form.phone.data or None,
         job_title=form.job_title.data or None,
         is_primary=bool(form.is_primary.data),
+        receives_reminders=bool(form.receives_reminders.data),
         active_from=form.active_from.data,
         active_to=form.active_to.data,
         language=form.language.data or None,

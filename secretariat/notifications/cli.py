@@ -1,0 +1,86 @@
+"""`secretariat scheduler` and `secretariat reminders ...`."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from secretariat.db import get_db
+from secretariat.notifications.jobs import _job_context, run_once
+from secretariat.notifications.scheduler import run_scheduler
+from secretariat.notifications.services import Action, plan
+
+
+def _log_to_stderr() -> None:
+    root = logging.getLogger()
+    if not root.handlers:
+        logging.basicConfig(
+            level=logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            stream=sys.stderr,
+        )
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler() -> None:
+    """Run the scheduled jobs (reminders, outbox, digest, nightly jobs) in this process.
+
+    Run exactly one per deployment beside the web workers; extra ones stand by and take over
+    when the active one stops. Stop with Ctrl-C or SIGTERM.
+    """
+    _log_to_stderr()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    stop = threading.Event()
+
+    def _stop(signum: int, _frame: object) -> None:
+        logging.getLogger("secretariat.scheduler").info("signal %s: stopping", signum)
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    sys.exit(run_scheduler(app, stop))
+
+
+@click.group("reminders")
+def reminders() -> None:
+    """Scan for due reminders and deliver the outbox without the scheduler process."""
+
+
+@reminders.command("run-once")
+@with_appcontext
+def reminders_run_once() -> None:
+    """One scan, the weekly digest if it is due, and one delivery pass (for cron)."""
+    _log_to_stderr()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    scanned, digests, delivered = run_once(app)
+    click.echo(f"Scan: {scanned}.")
+    click.echo(f"Digest: {digests}.")
+    click.echo(f"Delivery: {delivered}.")
+
+
+@reminders.command("dry-run")
+@with_appcontext
+def reminders_dry_run() -> None:
+    """List what a scan would queue now, without queuing or sending anything."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with _job_context(app), get_db(app).transaction() as session:
+        items = plan(session)
+        session.rollback()
+    shown = [item for item in items if item.action != Action.ALREADY]
+    if not shown:
+        click.echo("Nothing is due that has not been queued already.")
+        return
+    for item in shown:
+        who = item.recipient.email if item.recipient else "(nobody to send it to)"
+        click.echo(
+            f"{item.action:8} {item.due.rule.kind.value:26} {item.due.rule.offset_days:+4}d "
+            f"{item.due.subject_kind}:{item.due.subject_id} due {item.due.due_at:%Y-%m-%d %H:%M}"
+            f"Z -> {who}"
+        )

@@ -1,0 +1,48 @@
+"""Scheduled jobs of reminders and the outbox (thin and idempotent: select due rows, act, mark)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+
+from flask import Flask
+
+from secretariat.db import get_db
+from secretariat.notifications.delivery import DeliveryResult, deliver
+from secretariat.notifications.services import DigestResult, ScanResult, compose_digests, scan
+
+
+@contextmanager
+def _job_context(app: Flask) -> Iterator[None]:
+    """An app context with a request context on BASE_URL, so messages get absolute links."""
+    with app.app_context(), app.test_request_context("/", base_url=app.config["BASE_URL"]):
+        yield
+
+
+def scan_reminders(app: Flask, now: datetime | None = None) -> ScanResult:
+    """Queue every reminder due now or overdue and not yet queued (every 15 minutes)."""
+    with _job_context(app), get_db(app).transaction() as session:
+        return scan(session, now)
+
+
+def deliver_outbox(app: Flask, now: datetime | None = None) -> DeliveryResult:
+    """Send the queued messages that are due, retrying failures with backoff (every minute)."""
+    with _job_context(app):
+        return deliver(get_db(app), now)
+
+
+def weekly_digest(app: Flask, now: datetime | None = None) -> DigestResult:
+    """Bundle the week's held reminders into one digest per person (Monday morning)."""
+    with _job_context(app), get_db(app).transaction() as session:
+        return compose_digests(session, now)
+
+
+def run_once(
+    app: Flask, now: datetime | None = None
+) -> tuple[ScanResult, DigestResult, DeliveryResult]:
+    """One scan, the digest if one is due, and one delivery pass (for cron deployments)."""
+    scanned = scan_reminders(app, now)
+    digests = weekly_digest(app, now)
+    delivered = deliver_outbox(app, now)
+    return scanned, digests, delivered

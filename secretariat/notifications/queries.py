@@ -1,0 +1,91 @@
+"""Read models of the reminder pages: the outbox list, its counts and the scheduler's state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session, joinedload
+
+from secretariat.notifications.models import (
+    Category,
+    JobRun,
+    Notification,
+    NotificationStatus,
+    SchedulerHeartbeat,
+)
+from secretariat.pagination import Page, clamp
+
+
+@dataclass
+class OutboxFilters:
+    status: NotificationStatus | None = None
+    category: Category | None = None
+    #: Part of the recipient's address or name, or of the subject.
+    text: str = ""
+
+    @property
+    def active(self) -> bool:
+        return bool(self.status or self.category or self.text)
+
+
+def outbox_page(session: Session, filters: OutboxFilters, page: int, per_page: int) -> Page:
+    conditions = []
+    if filters.status is not None:
+        conditions.append(Notification.status == filters.status)
+    if filters.category is not None:
+        conditions.append(Notification.category == filters.category)
+    if filters.text:
+        pattern = f"%{filters.text.lower()}%"
+        conditions.append(
+            or_(
+                Notification.recipient_email.like(pattern),
+                func.lower(Notification.recipient_name).like(pattern),
+                func.lower(Notification.subject).like(pattern),
+            )
+        )
+    total = session.scalar(select(func.count(Notification.id)).where(*conditions)) or 0
+    page = clamp(page, total, per_page)
+    items = list(
+        session.scalars(
+            select(Notification)
+            .where(*conditions)
+            .options(joinedload(Notification.rule))
+            .order_by(Notification.created_at.desc(), Notification.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    )
+    return Page(items, total, page, per_page)
+
+
+def status_counts(session: Session) -> dict[NotificationStatus, int]:
+    counts = dict(
+        session.execute(
+            select(Notification.status, func.count(Notification.id)).group_by(Notification.status)
+        ).all()
+    )
+    return {status: counts.get(status, 0) for status in NotificationStatus}
+
+
+@dataclass
+class SchedulerState:
+    heartbeat: SchedulerHeartbeat | None
+    runs: list[JobRun]
+    #: No heartbeat for three beats: the scheduler process is not running.
+    stale: bool
+    #: The oldest queued message that is due, if any (a backlog is a warning sign too).
+    oldest_due: datetime | None
+
+
+def scheduler_state(session: Session, now: datetime, beat_seconds: int) -> SchedulerState:
+    heartbeat = session.get(SchedulerHeartbeat, 1)
+    runs = list(session.scalars(select(JobRun).order_by(JobRun.name)))
+    stale = heartbeat is None or now - heartbeat.beat_at > timedelta(seconds=3 * beat_seconds)
+    oldest = session.scalar(
+        select(func.min(Notification.next_attempt_at)).where(
+            Notification.status == NotificationStatus.QUEUED, Notification.next_attempt_at <= now
+        )
+    )
+    return SchedulerState(heartbeat, runs, stale, oldest)

@@ -1,0 +1,93 @@
+"""Reminder messages: subject, plain text and HTML, in the recipient's language."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from babel import Locale, UnknownLocaleError
+from flask import current_app, render_template, url_for
+from flask_babel import force_locale
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from secretariat.notifications.rules import Due, Recipient
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+    link: str | None
+    language: str
+
+
+def language_for(recipient_language: str | None) -> str:
+    """The recipient's language when Babel knows it, else the network's default."""
+    default = current_app.config["DEFAULT_LOCALE"]
+    if not recipient_language:
+        return default
+    try:
+        Locale.parse(recipient_language)
+    except (UnknownLocaleError, ValueError):
+        return default
+    return recipient_language
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="notification-preferences")
+
+
+def preference_token(email: str) -> str:
+    """A link token that lets the holder of ``email`` choose what they receive."""
+    return _serializer().dumps(email.lower())
+
+
+def email_from_token(token: str) -> str | None:
+    try:
+        email = _serializer().loads(token)
+    except BadSignature:
+        return None
+    return email if isinstance(email, str) else None
+
+
+def preferences_link(email: str) -> str:
+    return url_for(
+        "notifications.contact_preferences", token=preference_token(email), _external=True
+    )
+
+
+def _render(template: str, language: str, **context: object) -> tuple[str, str, str]:
+    with force_locale(language):
+        subject = render_template(f"notifications/mail/{template}.subject.txt", **context)
+        text = render_template(f"notifications/mail/{template}.txt", **context)
+        html = render_template(f"notifications/mail/{template}.html", **context)
+    return " ".join(subject.split()), text, html
+
+
+def render_due(due: Due, recipient: Recipient) -> Rendered:
+    language = language_for(recipient.language)
+    link = url_for(due.endpoint, _external=True, **due.endpoint_values) if due.endpoint else None
+    subject, text, html = _render(
+        due.template,
+        language,
+        recipient=recipient,
+        link=link,
+        preferences_link=preferences_link(recipient.email),
+        rule=due.rule,
+        due_at=due.due_at,
+        **due.context,
+    )
+    return Rendered(subject, text, html, link, language)
+
+
+def render_digest(email: str, name: str | None, language: str, items: list) -> Rendered:
+    """One message listing held reminders (``items`` are Notification rows)."""
+    language = language_for(language)
+    subject, text, html = _render(
+        "digest",
+        language,
+        name=name,
+        items=items,
+        preferences_link=preferences_link(email),
+    )
+    return Rendered(subject, text, html, None, language)
