@@ -71,11 +71,12 @@ def build_message(
     message["Subject"] = subject
     message["Date"] = format_datetime(utcnow())
     message["Message-ID"] = make_msgid(domain="secretariat.local")
-    for name, value in (headers or {}).items():
-        message[name] = value
     message.set_content(body)
     if html is not None:
         message.add_alternative(html, subtype="html")
+    # After the content: setting it replaces every Content-* header.
+    for name, value in (headers or {}).items():
+        message[name] = value
     return message
 
 
