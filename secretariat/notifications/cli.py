@@ -12,7 +12,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from secretariat.db import get_db
-from secretariat.notifications.jobs import _job_context, run_once
+from secretariat.notifications.jobs import job_context, run_once
 from secretariat.notifications.scheduler import run_scheduler
 from secretariat.notifications.services import Action, plan
 
@@ -70,17 +70,19 @@ def reminders_run_once() -> None:
 def reminders_dry_run() -> None:
     """List what a scan would queue now, without queuing or sending anything."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    with _job_context(app), get_db(app).transaction() as session:
-        items = plan(session)
-        session.rollback()
-    shown = [item for item in items if item.action != Action.ALREADY]
-    if not shown:
+    lines = []
+    # plan() only reads: the transaction has nothing to commit.
+    with job_context(app), get_db(app).transaction() as session:
+        for item in plan(session):
+            if item.action == Action.ALREADY:
+                continue
+            who = item.recipient.email if item.recipient else "(nobody to send it to)"
+            due = item.due
+            lines.append(
+                f"{item.action:8} {due.rule.kind.value:26} {due.rule.offset_days:+4}d "
+                f"{due.subject_kind}:{due.subject_id} due {due.due_at:%Y-%m-%d %H:%M}Z -> {who}"
+            )
+    if not lines:
         click.echo("Nothing is due that has not been queued already.")
-        return
-    for item in shown:
-        who = item.recipient.email if item.recipient else "(nobody to send it to)"
-        click.echo(
-            f"{item.action:8} {item.due.rule.kind.value:26} {item.due.rule.offset_days:+4}d "
-            f"{item.due.subject_kind}:{item.due.subject_id} due {item.due.due_at:%Y-%m-%d %H:%M}"
-            f"Z -> {who}"
-        )
+    for line in lines:
+        click.echo(line)

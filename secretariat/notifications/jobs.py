@@ -14,7 +14,7 @@ from secretariat.notifications.services import DigestResult, ScanResult, compose
 
 
 @contextmanager
-def _job_context(app: Flask) -> Iterator[None]:
+def job_context(app: Flask) -> Iterator[None]:
     """An app context with a request context on BASE_URL, so messages get absolute links."""
     with app.app_context(), app.test_request_context("/", base_url=app.config["BASE_URL"]):
         yield
@@ -22,19 +22,19 @@ def _job_context(app: Flask) -> Iterator[None]:
 
 def scan_reminders(app: Flask, now: datetime | None = None) -> ScanResult:
     """Queue every reminder due now or overdue and not yet queued (every 15 minutes)."""
-    with _job_context(app), get_db(app).transaction() as session:
+    with job_context(app), get_db(app).transaction() as session:
         return scan(session, now)
 
 
 def deliver_outbox(app: Flask, now: datetime | None = None) -> DeliveryResult:
     """Send the queued messages that are due, retrying failures with backoff (every minute)."""
-    with _job_context(app):
+    with job_context(app):
         return deliver(get_db(app), now)
 
 
 def weekly_digest(app: Flask, now: datetime | None = None) -> DigestResult:
     """Bundle the week's held reminders into one digest per person (Monday morning)."""
-    with _job_context(app), get_db(app).transaction() as session:
+    with job_context(app), get_db(app).transaction() as session:
         return compose_digests(session, now)
 
 

@@ -182,7 +182,6 @@ def job_specs(app: Flask) -> list[JobSpec]:
     day = timedelta(days=1)
     return [
         JobSpec("reminders.scan", scan_reminders, IntervalTrigger(minutes=15), 15 * 60, True),
-        JobSpec("outbox.deliver", deliver_outbox, IntervalTrigger(minutes=1), 5 * 60, True),
         JobSpec(
             "digest.weekly",
             weekly_digest,
@@ -190,6 +189,7 @@ def job_specs(app: Flask) -> list[JobSpec]:
             24 * 3600,
             True,
         ),
+        JobSpec("outbox.deliver", deliver_outbox, IntervalTrigger(minutes=1), 5 * 60, True),
         JobSpec(
             "participation.refresh",
             _participation_refresh,
@@ -249,20 +249,24 @@ def _first_runs(app: Flask, specs: list[JobSpec], now: datetime) -> dict[str, da
     with app.app_context(), get_db(app).transaction() as session:
         last = {run.name: run.last_started_at for run in session.query(JobRun)}
     first: dict[str, datetime | None] = {}
-    for spec in specs:
+    for position, spec in enumerate(specs):
         previous = last.get(spec.name)
         stale = spec.catch_up_after is not None and (
             previous is None or now - previous >= spec.catch_up_after
         )
-        first[spec.name] = now if spec.at_start or stale else None
+        # In the order listed, a few seconds apart: the scan queues before delivery sends.
+        first[spec.name] = now + timedelta(seconds=3 * position) if spec.at_start or stale else None
     return first
 
 
 def build_scheduler(app: Flask) -> BackgroundScheduler:
     zone = ZoneInfo(app.config["TIMEZONE"])
+    # SQLite has one writer at a time, and a transaction that reads before it writes fails at
+    # once when another one writes: run its jobs one after the other.
+    workers = 1 if get_db(app).engine.dialect.name == "sqlite" else 3
     scheduler = BackgroundScheduler(
         timezone=zone,
-        executors={"default": ThreadPoolExecutor(3)},
+        executors={"default": ThreadPoolExecutor(workers)},
         job_defaults={"coalesce": True, "max_instances": 1},
     )
     specs = job_specs(app)
