@@ -57,12 +57,20 @@ def claim(session: Session, now: datetime, limit: int) -> tuple[str, list[int]]:
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
-        candidates = candidates.with_for_update(skip_locked=True)
+        # Lock the batch first, skipping rows another pass holds; a LIMIT subquery inside the
+        # UPDATE may be evaluated more than once and take more rows than asked.
+        chosen = list(session.scalars(candidates.with_for_update(skip_locked=True)))
+        if not chosen:
+            return token, []
+        which = Notification.id.in_(chosen)
+    else:
+        # SQLite: one UPDATE statement is atomic (one writer at a time).
+        which = Notification.id.in_(candidates.scalar_subquery())
     # The outer condition repeats the inner one: a row another pass claimed in between
     # no longer matches and is left alone (the conditional update is the claim).
     session.execute(
         update(Notification)
-        .where(Notification.id.in_(candidates.scalar_subquery()), _deliverable(now))
+        .where(which, _deliverable(now))
         .values(
             status=S.SENDING,
             lease_until=now + lease,

@@ -34,7 +34,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from flask import Flask
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from secretariat.db import get_db, utcnow
 from secretariat.notifications.models import JobRun, SchedulerHeartbeat
@@ -87,7 +87,7 @@ class AdvisoryLock:
             return False
         try:
             self.connection.scalar(text("SELECT 1"))
-        except DBAPIError:
+        except SQLAlchemyError:
             return False
         return True
 
@@ -97,7 +97,7 @@ class AdvisoryLock:
             return
         try:
             connection.scalar(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
-        except DBAPIError:
+        except SQLAlchemyError:
             pass  # the connection is gone, and the lock with it
         finally:
             connection.close()
