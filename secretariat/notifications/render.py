@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from babel import Locale, UnknownLocaleError
 from flask import current_app, render_template, url_for
-from flask_babel import force_locale
+from flask_babel import force_locale, get_babel
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from secretariat.notifications.rules import Due, Recipient
@@ -22,15 +22,23 @@ class Rendered:
 
 
 def language_for(recipient_language: str | None) -> str:
-    """The recipient's language when Babel knows it, else the network's default."""
+    """The recipient's language when the messages are translated into it, else the network's.
+
+    A language without translations would give English sentences with dates in that language:
+    the whole message stays in the network's language instead.
+    """
     default = current_app.config["DEFAULT_LOCALE"]
     if not recipient_language:
         return default
     try:
-        Locale.parse(recipient_language)
+        wanted = Locale.parse(recipient_language)
     except (UnknownLocaleError, ValueError):
         return default
-    return recipient_language
+    available = {str(locale) for locale in get_babel().instance.list_translations()}
+    for candidate in (str(wanted), wanted.language):
+        if candidate in available:
+            return candidate
+    return default
 
 
 def _serializer() -> URLSafeSerializer:

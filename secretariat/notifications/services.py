@@ -82,7 +82,6 @@ ROLE_CATEGORIES: dict[Role, tuple[Category, ...]] = {
         Category.COMMITMENTS,
         Category.EVENTS,
         Category.FEES,
-        Category.AGREEMENTS,
     ),
 }
 CONTACT_CATEGORIES = (Category.REPORTING, Category.COMMITMENTS, Category.EVENTS, Category.FEES)
@@ -98,9 +97,10 @@ class RuleError(ValueError):
 
 
 def rules(session: Session) -> list[ReminderRule]:
-    return list(
-        session.scalars(select(ReminderRule).order_by(ReminderRule.kind, ReminderRule.offset_days))
-    )
+    """Every rule, grouped by kind in the order of the year's work, then by offset."""
+    order = {kind: position for position, kind in enumerate(RuleKind)}
+    found = session.scalars(select(ReminderRule))
+    return sorted(found, key=lambda rule: (order[rule.kind], rule.offset_days, rule.id))
 
 
 def _check_offset(

@@ -193,16 +193,47 @@ def test_a_deadline_on_a_daylight_saving_change(app, db, run, mailbox, zone, day
     assert len(mailbox.to("olga@example.org")) == 1
 
 
-def test_the_reminder_is_in_the_recipients_language(db, run, mailbox, base_day):
-    contact = ContactFactory(email="ana@lisboa.example", language="pt")
-    owner = UserFactory(email="ana@lisboa.example", name="Ana", contact=contact)
-    FollowUpFactory(owner=owner, due_on=date(2027, 1, 20), created_at=LONG_AGO)
+def _portuguese_catalog(folder) -> str:
+    """A compiled catalog translating one reminder subject into Portuguese."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.mofile import write_mo
+
+    catalog = Catalog(locale="pt")
+    catalog.add("Due today: %(title)s", "Prazo hoje: %(title)s")
+    target = folder / "pt" / "LC_MESSAGES"
+    target.mkdir(parents=True)
+    with open(target / "messages.mo", "wb") as out:
+        write_mo(out, catalog)
+    return str(folder)
+
+
+def test_the_reminder_is_in_the_recipients_language_when_translated(
+    app, db, mailbox, base_day, tmp_path
+):
+    from secretariat import create_app
+    from secretariat.notifications.jobs import deliver_outbox, scan_reminders
+
+    translated = create_app(
+        dict(app.config, BABEL_TRANSLATION_DIRECTORIES=_portuguese_catalog(tmp_path / "i18n"))
+    )
+    ana = ContactFactory(email="ana@lisboa.example", language="pt")
+    kim = ContactFactory(email="kim@seoul.example", language="ko")
+    for contact in (ana, kim):
+        owner = UserFactory(email=contact.email, name=contact.name, contact=contact)
+        FollowUpFactory(owner=owner, due_on=date(2027, 1, 20), created_at=LONG_AGO, title="Ata")
     only_rules(db, (RuleKind.FOLLOW_UP_DUE, 0))
-    run.cycle(at(date(2027, 1, 20), 9))
+    scan_reminders(translated, at(date(2027, 1, 20), 9))
+    deliver_outbox(translated, at(date(2027, 1, 20), 9))
+
     (message,) = mailbox.to("ana@lisboa.example")
+    assert message["Subject"] == "Prazo hoje: Ata"
     assert message["Content-Language"] == "pt"
-    assert "20 de janeiro de 2027" in text_of(message)
-    assert run.notifications()[0].language == "pt"
+    assert "20 de janeiro de 2027" in text_of(message)  # dates follow the language
+    # No Korean translations: the whole message stays in the network's language.
+    (message,) = mailbox.to("kim@seoul.example")
+    assert message["Subject"] == "Due today: Ata"
+    assert message["Content-Language"] == "en"
+    assert "January 20, 2027" in text_of(message)
 
 
 # --- preferences ----------------------------------------------------------------------------
