@@ -22,9 +22,10 @@ from secretariat.followups import queries as followup_queries
 from secretariat.members import queries
 from secretariat.members.forms import template_labels
 from secretariat.members.models import Member
+from secretariat.notifications import queries as notification_queries
 from secretariat.participation import queries as participation_queries
 from secretariat.participation.forms import LEVEL_LABELS, OUTCOME_LABELS
-from secretariat.permissions import Permission, requires
+from secretariat.permissions import Permission, has_permission, requires
 from secretariat.reporting import queries as reporting_queries
 from secretariat.reporting import services as reporting_services
 from secretariat.reporting.entry import submission_form_context
@@ -62,6 +63,11 @@ def home():  # type: ignore[no-untyped-def]
             proposals=exchange_queries.proposal_count(db),
             unmatched=unmatched_count(db),
             participation=participation_queries.latest_year(db),
+            reminder_alerts=notification_queries.alerts(
+                db, utcnow(), current_app.config["SCHEDULER_HEARTBEAT_SECONDS"]
+            )
+            if has_permission(current_user, Permission.MANAGE_NOTIFICATIONS)
+            else None,
             level_labels=LEVEL_LABELS,
             **labels,
             **event_labels(),

@@ -89,3 +89,26 @@ def scheduler_state(session: Session, now: datetime, beat_seconds: int) -> Sched
         )
     )
     return SchedulerState(heartbeat, runs, stale, oldest)
+
+
+@dataclass
+class Alerts:
+    """What an admin's home page warns about: the scheduler down, messages that failed."""
+
+    scheduler_down: bool
+    failed: int
+
+    @property
+    def any(self) -> bool:
+        return self.scheduler_down or bool(self.failed)
+
+
+def alerts(session: Session, now: datetime, beat_seconds: int) -> Alerts:
+    beat = session.scalar(select(SchedulerHeartbeat.beat_at).where(SchedulerHeartbeat.id == 1))
+    failed = session.scalar(
+        select(func.count(Notification.id)).where(
+            Notification.status == NotificationStatus.FAILED
+        )
+    )
+    down = beat is None or now - beat > timedelta(seconds=3 * beat_seconds)
+    return Alerts(down, failed or 0)
