@@ -106,9 +106,7 @@ class Alerts:
 def alerts(session: Session, now: datetime, beat_seconds: int) -> Alerts:
     beat = session.scalar(select(SchedulerHeartbeat.beat_at).where(SchedulerHeartbeat.id == 1))
     failed = session.scalar(
-        select(func.count(Notification.id)).where(
-            Notification.status == NotificationStatus.FAILED
-        )
+        select(func.count(Notification.id)).where(Notification.status == NotificationStatus.FAILED)
     )
     down = beat is None or now - beat > timedelta(seconds=3 * beat_seconds)
     return Alerts(down, failed or 0)

@@ -170,21 +170,17 @@ def _user_recipient(user: User) -> Recipient:
     )
 
 
-def reminder_contacts(
-    session: Session, member_ids: Iterable[int], today: date
-) -> dict[int, list[Recipient]]:
-    """Each member's primary focal point and the contacts ticked to receive reminders."""
+def _member_contacts(
+    session: Session, member_ids: Iterable[int], today: date, which
+) -> dict[int, list[Recipient]]:  # type: ignore[no-untyped-def]
+    """Each member's current contacts with an address that match ``which``, primary first."""
     ids = sorted(set(member_ids))
     found: dict[int, list[Recipient]] = defaultdict(list)
     if not ids:
         return found
     contacts = session.scalars(
         select(Contact)
-        .where(
-            Contact.member_id.in_(ids),
-            _current(today),
-            or_(Contact.is_primary.is_(True), Contact.receives_reminders.is_(True)),
-        )
+        .where(Contact.member_id.in_(ids), _current(today), which)
         .order_by(Contact.member_id, Contact.is_primary.desc(), Contact.name, Contact.id)
     )
     for contact in contacts:
@@ -192,25 +188,31 @@ def reminder_contacts(
     return found
 
 
+def reminder_contacts(
+    session: Session, member_ids: Iterable[int], today: date
+) -> dict[int, list[Recipient]]:
+    """Each member's primary focal point and the contacts ticked to receive reminders."""
+    return _member_contacts(
+        session,
+        member_ids,
+        today,
+        or_(Contact.is_primary.is_(True), Contact.receives_reminders.is_(True)),
+    )
+
+
 def focal_points(
     session: Session, member_ids: Iterable[int], today: date
 ) -> dict[int, list[Recipient]]:
     """Each member's current focal points: its focal-point contacts and active user accounts."""
     ids = sorted(set(member_ids))
-    found: dict[int, list[Recipient]] = defaultdict(list)
+    found = _member_contacts(
+        session,
+        ids,
+        today,
+        or_(Contact.role == ContactRole.FOCAL_POINT, Contact.is_primary.is_(True)),
+    )
     if not ids:
         return found
-    contacts = session.scalars(
-        select(Contact)
-        .where(
-            Contact.member_id.in_(ids),
-            _current(today),
-            or_(Contact.role == ContactRole.FOCAL_POINT, Contact.is_primary.is_(True)),
-        )
-        .order_by(Contact.member_id, Contact.is_primary.desc(), Contact.name, Contact.id)
-    )
-    for contact in contacts:
-        found[contact.member_id].append(_contact_recipient(contact))
     users = session.scalars(
         select(User)
         .where(User.member_id.in_(ids), User.role == Role.FOCAL_POINT, User.is_active.is_(True))
@@ -370,25 +372,26 @@ def _open_cycles(session: Session) -> list[ReportingCycle]:
     )
 
 
+def waiting(stmt):  # type: ignore[no-untyped-def]
+    """Narrow a select from ``CycleMember`` to members whose report has not reached us."""
+    return stmt.outerjoin(
+        Submission,
+        and_(
+            Submission.cycle_id == CycleMember.cycle_id,
+            Submission.member_id == CycleMember.member_id,
+        ),
+    ).where(or_(Submission.id.is_(None), Submission.status.in_(WAITING)))
+
+
 def _waiting_members(session: Session, cycle_ids: list[int]) -> dict[int, list[CycleMember]]:
     """Per cycle, the members asked whose report the secretariat has not received."""
     found: dict[int, list[CycleMember]] = defaultdict(list)
     if not cycle_ids:
         return found
     rows = session.scalars(
-        select(CycleMember)
-        .outerjoin(
-            Submission,
-            and_(
-                Submission.cycle_id == CycleMember.cycle_id,
-                Submission.member_id == CycleMember.member_id,
-            ),
-        )
+        waiting(select(CycleMember))
         .join(Member, Member.id == CycleMember.member_id)
-        .where(
-            CycleMember.cycle_id.in_(cycle_ids),
-            or_(Submission.id.is_(None), Submission.status.in_(WAITING)),
-        )
+        .where(CycleMember.cycle_id.in_(cycle_ids))
         .options(joinedload(CycleMember.member))
         .order_by(CycleMember.cycle_id, Member.search_name, Member.id)
     )

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -37,18 +37,18 @@ from secretariat.notifications.models import (
     ReminderRule,
     RuleKind,
 )
-from secretariat.notifications.render import render_digest, render_due
+from secretariat.notifications.render import Rendered, render_digest, render_due
 from secretariat.notifications.rules import (
     IN_FORCE,
     KINDS,
-    WAITING,
     Clock,
     Due,
     Recipient,
     due_reminders,
+    waiting,
 )
 from secretariat.permissions import Permission, ensure_permission
-from secretariat.reporting.models import CycleMember, CycleState, ReportingCycle, Submission
+from secretariat.reporting.models import CycleMember, CycleState, ReportingCycle
 
 log = logging.getLogger(__name__)
 
@@ -264,6 +264,22 @@ class ScanResult:
         return f"{self.queued} queued, {self.held} held for digests, {self.skipped_late} too late"
 
 
+def _row(rendered: Rendered, at: datetime, status: NotificationStatus, **fields: object) -> dict:
+    """An outbox row for ``_insert``: the rendered message, its status and who and what."""
+    return {
+        **fields,
+        "language": rendered.language,
+        "subject": rendered.subject[:500],
+        "body_text": rendered.text,
+        "body_html": rendered.html,
+        "link": rendered.link,
+        "status": status,
+        "attempts": 0,
+        "next_attempt_at": at if status is S.QUEUED else None,
+        "created_at": at,
+    }
+
+
 def _insert(session: Session, rows: list[dict]) -> dict[str, int]:
     """Insert outbox rows, skipping any whose key is already there; return the new ids by key."""
     if not rows:
@@ -300,29 +316,23 @@ def scan(session: Session, now: datetime | None = None) -> ScanResult:
                 hours=int((at - due.due_at).total_seconds() // 3600),
             )
         rows.append(
-            {
-                "dedup_key": item.key,
-                "rule_id": due.rule.id,
-                "category": due.category,
-                "subject_kind": due.subject_kind,
-                "subject_id": due.subject_id,
-                "occurrence": due.occurrence,
-                "recipient_email": recipient.email,
-                "recipient_name": recipient.name,
-                "recipient_user_id": recipient.user_id,
-                "recipient_contact_id": recipient.contact_id,
-                "language": rendered.language,
-                "subject": rendered.subject[:500],
-                "body_text": rendered.text,
-                "body_html": rendered.html,
-                "link": rendered.link,
-                "due_at": due.due_at,
-                "status": status,
-                "attempts": 0,
-                "next_attempt_at": at if status is S.QUEUED else None,
-                "reason": reason,
-                "created_at": at,
-            }
+            _row(
+                rendered,
+                at,
+                status,
+                dedup_key=item.key,
+                rule_id=due.rule.id,
+                category=due.category,
+                subject_kind=due.subject_kind,
+                subject_id=due.subject_id,
+                occurrence=due.occurrence,
+                recipient_email=recipient.email,
+                recipient_name=recipient.name,
+                recipient_user_id=recipient.user_id,
+                recipient_contact_id=recipient.contact_id,
+                due_at=due.due_at,
+                reason=reason,
+            )
         )
     # A concurrent scan may have queued some between our check and our insert: only what we
     # inserted counts (and is logged).
@@ -385,26 +395,18 @@ def no_longer_wanted(session: Session, items: list[Notification], now: datetime)
             if n.subject_id not in alive:
                 gone[n.id] = _("The agreement is no longer in force.")
     if by_kind["cycle_member"]:
-        waiting = set(
+        still_waiting = set(
             session.scalars(
-                select(CycleMember.id)
+                waiting(select(CycleMember.id))
                 .join(ReportingCycle, ReportingCycle.id == CycleMember.cycle_id)
-                .outerjoin(
-                    Submission,
-                    and_(
-                        Submission.cycle_id == CycleMember.cycle_id,
-                        Submission.member_id == CycleMember.member_id,
-                    ),
-                )
                 .where(
                     CycleMember.id.in_(ids("cycle_member")),
                     ReportingCycle.state == CycleState.OPEN,
-                    or_(Submission.id.is_(None), Submission.status.in_(WAITING)),
                 )
             )
         )
         for n in by_kind["cycle_member"]:
-            if n.subject_id not in waiting:
+            if n.subject_id not in still_waiting:
                 gone[n.id] = _("The member has reported, or the cycle is closed.")
     if by_kind["cycle"]:
         open_ids = set(
@@ -528,34 +530,24 @@ def compose_digests(session: Session, now: datetime | None = None) -> DigestResu
         first = items[0]
         rendered = render_digest(email, first.recipient_name, first.language, items)
         key = f"digest|{start.date().isoformat()}|{email}"
-        inserted = _insert(
-            session,
-            [
-                {
-                    "dedup_key": key,
-                    "rule_id": None,
-                    "category": Category.DIGEST,
-                    "subject_kind": "digest",
-                    "subject_id": None,
-                    "occurrence": start.isoformat(timespec="minutes"),
-                    "recipient_email": email,
-                    "recipient_name": first.recipient_name,
-                    "recipient_user_id": first.recipient_user_id,
-                    "recipient_contact_id": first.recipient_contact_id,
-                    "language": rendered.language,
-                    "subject": rendered.subject[:500],
-                    "body_text": rendered.text,
-                    "body_html": rendered.html,
-                    "link": None,
-                    "due_at": start,
-                    "status": S.QUEUED,
-                    "attempts": 0,
-                    "next_attempt_at": at,
-                    "reason": None,
-                    "created_at": at,
-                }
-            ],
+        row = _row(
+            rendered,
+            at,
+            S.QUEUED,
+            dedup_key=key,
+            rule_id=None,
+            category=Category.DIGEST,
+            subject_kind="digest",
+            subject_id=None,
+            occurrence=start.isoformat(timespec="minutes"),
+            recipient_email=email,
+            recipient_name=first.recipient_name,
+            recipient_user_id=first.recipient_user_id,
+            recipient_contact_id=first.recipient_contact_id,
+            due_at=start,
+            reason=None,
         )
+        inserted = _insert(session, [row])
         digest_id = inserted.get(key)
         if digest_id is None:
             log.info("digest %s already composed; its new items wait for next week", key)
