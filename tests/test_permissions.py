@@ -50,6 +50,15 @@ from secretariat.groups.models import GroupMembership, WorkingGroup
 from secretariat.indicators.models import Indicator, Target
 from secretariat.members import services
 from secretariat.members.models import Contact, ContactRole, Member, MemberKind, MemberStatus
+from secretariat.notifications.models import (
+    Category,
+    Notification,
+    NotificationPreference,
+    NotificationStatus,
+    ReminderRule,
+    RuleKind,
+)
+from secretariat.notifications.render import preference_token
 from secretariat.participation import services as participation
 from secretariat.participation.models import (
     ParticipationScore,
@@ -208,6 +217,14 @@ SCOPED_PARTICIPATION_PAGES = [
     if r not in STAFF_ONLY_PARTICIPATION_AREA and "member_id" in r.arguments
 ]
 
+#: Reminders: one's own delivery choices (signed in, or through a mailed link), and the rules,
+#: the dry run and the outbox with its retries.
+NOTIFICATIONS_AREA = [r for r in ROUTES if r.endpoint.startswith("notifications.")]
+#: The rules, the dry run and the outbox: administrators only.
+ADMIN_ONLY_NOTIFICATIONS_AREA = [
+    r for r in NOTIFICATIONS_AREA if r.permission is Permission.MANAGE_NOTIFICATIONS
+]
+
 
 def _with_methods(routes: list[Route]) -> list:
     return [pytest.param(r, m, id=f"{m} {r.rule}") for r in routes for m in r.methods]
@@ -248,6 +265,8 @@ class World:
     cycle: ReportingCycle
     submission: Submission
     scheme: ScoringScheme
+    reminder_rule: ReminderRule
+    notification: Notification
 
 
 @pytest.fixture
@@ -268,6 +287,7 @@ def world(db) -> World:
     reporting_world = _reporting_world(db, member_b, other_user)
     world = World(
         **reporting_world,
+        **_notification_world(db, follow_up),
         partner=partner,
         partner_contact=partner_contact,
         agreement=agreement,
@@ -369,6 +389,40 @@ def _agreement_world(db, member_b: Member, owner: User):  # type: ignore[no-unty
     return partner, partner_contact, agreement, obligation, document, follow_up
 
 
+def _notification_world(db, follow_up: FollowUp) -> dict:  # type: ignore[no-untyped-def]
+    """A default reminder rule, and a failed reminder about the follow-up to its owner (so
+    that a retry, or a change of the rule, would change something)."""
+    rule = db.scalar(
+        select(ReminderRule).where(
+            ReminderRule.kind == RuleKind.FOLLOW_UP_DUE, ReminderRule.offset_days == 7
+        )
+    )
+    owner = follow_up.owner
+    notification = Notification(
+        dedup_key=f"r{rule.id}|follow_up:{follow_up.id}|{follow_up.due_on}|{owner.email}",
+        rule=rule,
+        category=Category.FOLLOW_UPS,
+        subject_kind="follow_up",
+        subject_id=follow_up.id,
+        occurrence=follow_up.due_on.isoformat(),
+        recipient_email=owner.email,
+        recipient_name=owner.name,
+        recipient_user_id=owner.id,
+        language="en",
+        subject="Overdue by 7 days: Send the minutes",
+        body_text="Send the minutes",
+        body_html="<p>Send the minutes</p>",
+        due_at=utcnow(),
+        status=NotificationStatus.FAILED,
+        attempts=3,
+        last_error="550 mailbox unavailable",
+        reason="The mail server refused the message for good.",
+    )
+    db.add(notification)
+    db.flush()
+    return {"reminder_rule": rule, "notification": notification}
+
+
 def _reporting_world(db, member_b: Member, staff: User) -> dict:  # type: ignore[no-untyped-def]
     """A commitment of member B with an update and evidence; an indicator with a target; an
     open cycle asking member B, whose report is submitted."""
@@ -465,6 +519,8 @@ def url_values(route: Route, world: World, **overrides: object) -> dict:
         "cycle_id": world.cycle.id,
         "submission_id": world.submission.id,
         "year": world.scheme.year,
+        "rule_id": world.reminder_rule.id,
+        "notification_id": world.notification.id,
     }
     if route.rule.startswith("/partners/"):
         values["contact_id"] = world.partner_contact.id
@@ -637,6 +693,10 @@ def form_data(endpoint: str, world: World) -> dict[str, str]:
         "participation.save_settings": {"recognition_visible": "y"},
         "participation.save_scheme": scheme_form({"attendance-weight": "30"}),
         "participation.reopen": {"reason": "Late attendance lists"},
+        "notifications.preferences": REMINDER_CHOICES,
+        "notifications.contact_preferences": REMINDER_CHOICES,
+        "notifications.update_rule": {"offset_days": "5", "enabled": "on"},
+        "notifications.add_rule": {"kind": "follow_up_due", "offset_days": "14"},
         "followups.from_event": {
             "rows-0-title": "Send the slides",
             "rows-0-owner_id": str(world.other_user.id),
@@ -644,6 +704,21 @@ def form_data(endpoint: str, world: World) -> dict[str, str]:
             "rows-0-priority": "normal",
         },
     }.get(endpoint, {})
+
+
+#: Valid choices for every category offered to staff (focal points are offered fewer).
+REMINDER_CHOICES = {
+    category: "digest"
+    for category in (
+        "follow_ups",
+        "agreements",
+        "escalations",
+        "reporting",
+        "commitments",
+        "events",
+        "fees",
+    )
+}
 
 
 def scheme_form(changes: dict | None = None) -> dict:
@@ -1210,6 +1285,8 @@ EXPECTED: dict[Permission, set] = {
     Permission.VIEW_PARTICIPATION: STAFF,
     Permission.MANAGE_PARTICIPATION: STAFF,
     Permission.EDIT_SCORING_SCHEME: {Role.ADMIN},
+    Permission.CHOOSE_NOTIFICATIONS: STAFF | {Role.FOCAL_POINT},
+    Permission.MANAGE_NOTIFICATIONS: {Role.ADMIN},
 }
 
 MEMBER_ID = 41
@@ -1805,3 +1882,148 @@ def test_the_network_setting_does_not_open_anything_else_to_focal_points(
     for route in STAFF_ONLY_PARTICIPATION_AREA:
         if "GET" in route.methods:
             assert refused(client.get(build(app, route, world))), route.rule
+
+
+# -- 12. reminders and the outbox ----------------------------------------------------------
+
+
+def test_notifications_area_covers_preferences_rules_and_outbox():
+    assert {r.endpoint for r in NOTIFICATIONS_AREA} == {
+        "notifications.preferences",
+        "notifications.contact_preferences",
+        "notifications.rules",
+        "notifications.update_rule",
+        "notifications.add_rule",
+        "notifications.dry_run",
+        "notifications.outbox",
+        "notifications.message",
+        "notifications.message_html",
+        "notifications.retry",
+        "notifications.retry_failed",
+    }
+    assert {r.endpoint for r in NOTIFICATIONS_AREA} - {
+        r.endpoint for r in ADMIN_ONLY_NOTIFICATIONS_AREA
+    } == {"notifications.preferences", "notifications.contact_preferences"}
+    permissions = {r.endpoint: r.permission for r in NOTIFICATIONS_AREA}
+    assert permissions["notifications.preferences"] is Permission.CHOOSE_NOTIFICATIONS
+    # The link in every reminder: whoever holds it, signed in or not.
+    assert permissions["notifications.contact_preferences"] is Permission.PUBLIC
+    assert {r.rule.split("/")[1] for r in ADMIN_ONLY_NOTIFICATIONS_AREA} == {"admin"}
+    assert POLICY[Permission.MANAGE_NOTIFICATIONS] == {Role.ADMIN}
+    assert POLICY[Permission.CHOOSE_NOTIFICATIONS] == STAFF | {Role.FOCAL_POINT}
+
+
+def _signed_in(db, auth, world: World, who: str) -> User:  # type: ignore[no-untyped-def]
+    """Sign in a user of the kind; a focal point of member B, whose follow-up the world's
+    failed reminder is about."""
+    user = {
+        "admin": lambda: UserFactory(admin=True),
+        "staff": lambda: UserFactory(),
+        "focal_point": lambda: UserFactory(focal_point=True, member=world.member_b),
+        "funder": lambda: UserFactory(funder_user=True),
+    }[who]()
+    db.flush()
+    auth.login(user)
+    return user
+
+
+@pytest.mark.parametrize("who", ["staff", "focal_point", "funder"])
+@pytest.mark.parametrize(("route", "method"), _with_methods(ADMIN_ONLY_NOTIFICATIONS_AREA))
+def test_only_admins_reach_the_rules_dry_run_and_outbox(
+    app, client, auth, db, world, mailbox, who, route, method
+):
+    _signed_in(db, auth, world, who)
+    assert_refused_without_change(app, client, db, world, route, method)
+    assert mailbox.messages == []
+
+
+@pytest.mark.parametrize(
+    ("route", "method"),
+    _with_methods([r for r in NOTIFICATIONS_AREA if r.endpoint == "notifications.preferences"]),
+)
+def test_funder_cannot_choose_reminders(app, client, auth, db, world, route, method):
+    _signed_in(db, auth, world, "funder")
+    assert_refused_without_change(app, client, db, world, route, method)
+
+
+@pytest.mark.parametrize("who", ["admin", "staff", "focal_point"])
+def test_admins_staff_and_focal_points_choose_their_reminders(client, auth, db, world, who):
+    """The refusal above is meaningful: the same valid choices are saved for the others."""
+    user = _signed_in(db, auth, world, who)
+    assert client.get("/notifications/preferences").status_code == 200
+    before = snapshot(db)
+    response = client.post("/notifications/preferences", data=REMINDER_CHOICES)
+    assert response.status_code == 302, response.get_data(as_text=True)[:1500]
+    assert snapshot(db) != before
+    chosen = db.scalars(
+        select(NotificationPreference.category).where(NotificationPreference.email == user.email)
+    ).all()
+    assert Category.FOLLOW_UPS in chosen
+    assert (Category.ESCALATIONS in chosen) is (who != "focal_point")
+
+
+@pytest.mark.parametrize(
+    "route",
+    _by_rule([r for r in ADMIN_ONLY_NOTIFICATIONS_AREA if "GET" in r.methods]),
+)
+def test_admin_sees_every_reminder_page(app, client, auth, db, world, route):
+    _signed_in(db, auth, world, "admin")
+    response = client.get(build(app, route, world))
+    assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    if route.endpoint in ("notifications.outbox", "notifications.message"):
+        assert "Overdue by 7 days: Send the minutes" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    "route", _by_rule([r for r in ADMIN_ONLY_NOTIFICATIONS_AREA if "POST" in r.methods])
+)
+def test_admin_can_post_what_the_others_are_refused(app, client, auth, db, world, route):
+    """The refusals above are meaningful: the same valid requests change something."""
+    _signed_in(db, auth, world, "admin")
+    before = snapshot(db)
+    response = request(client, "POST", build(app, route, world), form_data(route.endpoint, world))
+    assert response.status_code == 302, response.get_data(as_text=True)[:1500]
+    assert snapshot(db) != before
+
+
+def test_the_preferences_link_is_public(client, db, world):
+    """Anyone holding the link of a reminder chooses for its address, without signing in."""
+    path = f"/notifications/preferences/{preference_token(world.contact_b.email)}"
+    page = client.get(path)
+    assert page.status_code == 200
+    assert "bob@beaver.example" in page.get_data(as_text=True)
+    response = client.post(path, data=REMINDER_CHOICES)
+    assert response.status_code == 302
+    assert urlsplit(response.headers["Location"]).path == path
+    chosen = db.scalars(
+        select(NotificationPreference.category).where(
+            NotificationPreference.email == "bob@beaver.example"
+        )
+    ).all()
+    # A contact is offered the member's categories only.
+    assert sorted(chosen) == sorted(
+        [Category.REPORTING, Category.COMMITMENTS, Category.EVENTS, Category.FEES]
+    )
+
+
+def test_a_bad_preferences_link_is_the_uniform_404(client, db, world):
+    before = snapshot(db)
+    for method in ("GET", "POST"):
+        response = request(client, method, "/notifications/preferences/0123456789abcdef")
+        assert refused(response), response.status_code
+        assert not is_sign_in_redirect(response)
+    assert snapshot(db) == before
+
+
+def test_reminder_refusals_are_the_same_404_as_missing(client, auth, db, world):
+    _signed_in(db, auth, world, "staff")
+    n = world.notification.id
+    for out_of_scope, missing in [
+        (f"/admin/outbox/{n}", "/admin/no-such-page"),
+        (f"/admin/outbox/{n}/html", "/admin/no-such-page"),
+        ("/admin/outbox", "/admin/no-such-page"),
+        ("/admin/reminders/dry-run", "/admin/no-such-page"),
+    ]:
+        refused_body, missing_body = _not_found_pair(client, out_of_scope, missing)
+        assert refused_body == missing_body, out_of_scope
+        assert "Send the minutes" not in refused_body

@@ -37,12 +37,13 @@ def outbox_page(session: Session, filters: OutboxFilters, page: int, per_page: i
     if filters.category is not None:
         conditions.append(Notification.category == filters.category)
     if filters.text:
-        pattern = f"%{filters.text.lower()}%"
+        # Addresses are stored lower-cased; "%" and "_" in the search are plain characters.
+        text = filters.text.lower()
         conditions.append(
             or_(
-                Notification.recipient_email.like(pattern),
-                func.lower(Notification.recipient_name).like(pattern),
-                func.lower(Notification.subject).like(pattern),
+                Notification.recipient_email.contains(text, autoescape=True),
+                func.lower(Notification.recipient_name).contains(text, autoescape=True),
+                func.lower(Notification.subject).contains(text, autoescape=True),
             )
         )
     total = session.scalar(select(func.count(Notification.id)).where(*conditions)) or 0

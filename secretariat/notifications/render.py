@@ -8,6 +8,7 @@ from babel import Locale, UnknownLocaleError
 from flask import current_app, render_template, url_for
 from flask_babel import force_locale, get_babel
 from itsdangerous import BadSignature, URLSafeSerializer
+from jinja2 import TemplateNotFound
 
 from secretariat.notifications.rules import Due, Recipient
 
@@ -65,7 +66,19 @@ def preferences_link(email: str) -> str:
 
 
 def _render(template: str, language: str, **context: object) -> tuple[str, str, str]:
+    """Subject, text and HTML of a message.
+
+    The sentences shared by both parts (``<kind>.lines.txt``) are rendered once as plain text
+    and handed to both: the text part shows them as they are, the HTML part escapes them like
+    any other value (a ``.txt`` template included from HTML would not be escaped).
+    """
     with force_locale(language):
+        try:
+            context["lines"] = render_template(
+                f"notifications/mail/{template}.lines.txt", **context
+            ).strip()
+        except TemplateNotFound:
+            context["lines"] = ""
         subject = render_template(f"notifications/mail/{template}.subject.txt", **context)
         text = render_template(f"notifications/mail/{template}.txt", **context)
         html = render_template(f"notifications/mail/{template}.html", **context)

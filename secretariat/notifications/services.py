@@ -19,7 +19,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from secretariat.accounts.models import Role, User
 from secretariat.agreements.models import Agreement
@@ -99,7 +99,7 @@ class RuleError(ValueError):
 def rules(session: Session) -> list[ReminderRule]:
     """Every rule, grouped by kind in the order of the year's work, then by offset."""
     order = {kind: position for position, kind in enumerate(RuleKind)}
-    found = session.scalars(select(ReminderRule))
+    found = session.scalars(select(ReminderRule).options(joinedload(ReminderRule.updated_by)))
     return sorted(found, key=lambda rule: (order[rule.kind], rule.offset_days, rule.id))
 
 
