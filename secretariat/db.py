@@ -101,7 +101,9 @@ def _configure_sqlite(engine: Engine, *, enforce_foreign_keys: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # "BEGIN IMMEDIATE" takes the write lock at once (waiting up to the busy timeout) for
+        # work that reads and then writes beside other writers (the scheduler's jobs).
+        conn.exec_driver_sql(conn.get_execution_options().get("sqlite_begin", "BEGIN"))
 
 
 def make_engine(url: str, *, enforce_foreign_keys: bool = True, **kwargs: Any) -> Engine:
@@ -131,9 +133,16 @@ class Database:
         return self.bind if isinstance(self.bind, Engine) else self.bind.engine
 
     @contextmanager
-    def transaction(self) -> Iterator[Session]:
-        """Yield a session that commits once at the end, or rolls back on error (CLI, jobs)."""
+    def transaction(self, *, immediate: bool = False) -> Iterator[Session]:
+        """Yield a session that commits once at the end, or rolls back on error (CLI, jobs).
+
+        ``immediate``: on SQLite, take the write lock when the transaction begins. A deferred
+        transaction that reads and then writes fails at once ("database is locked") when
+        another connection wrote in between; an immediate one waits its turn instead.
+        """
         session = self.sessionmaker()
+        if immediate and self.engine.dialect.name == "sqlite":
+            session.connection(execution_options={"sqlite_begin": "BEGIN IMMEDIATE"})
         try:
             yield session
             session.commit()

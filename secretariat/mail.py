@@ -127,9 +127,13 @@ class Mailer:
             raise MailError(
                 f"{exc.smtp_code} {exc.smtp_error!r}", permanent=exc.smtp_code >= 500
             ) from exc
-        except (OSError, smtplib.SMTPException) as exc:
+        except (OSError, smtplib.SMTPServerDisconnected) as exc:
             self.close()
             raise MailError(str(exc) or type(exc).__name__, connection=True) from exc
+        except smtplib.SMTPException as exc:
+            # About this message only (e.g. an address the server cannot take without
+            # SMTPUTF8): trying again will not help, and the others may still go.
+            raise MailError(str(exc) or type(exc).__name__, permanent=True) from exc
         if refused:
             raise MailError(_refusal(refused), permanent=True)
 

@@ -715,10 +715,11 @@ REMINDER_CHOICES = {
         "escalations",
         "reporting",
         "commitments",
-        "events",
         "fees",
     )
 }
+#: Event reminders cannot wait for the digest.
+REMINDER_CHOICES["events"] = "immediately"
 
 
 def scheme_form(changes: dict | None = None) -> dict:

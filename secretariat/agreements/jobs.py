@@ -10,5 +10,5 @@ from secretariat.db import get_db
 
 def expire_agreements(app: Flask) -> int:
     """Record as expired the active agreements whose last day has passed; return how many."""
-    with app.app_context(), get_db(app).transaction() as session:
+    with app.app_context(), get_db(app).transaction(immediate=True) as session:
         return len(record_expiries(session))

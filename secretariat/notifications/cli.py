@@ -12,8 +12,13 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from secretariat.db import get_db
-from secretariat.notifications.jobs import job_context, run_once
-from secretariat.notifications.scheduler import run_scheduler
+from secretariat.notifications.jobs import (
+    deliver_outbox,
+    job_context,
+    scan_reminders,
+    weekly_digest,
+)
+from secretariat.notifications.scheduler import record_run, run_scheduler
 from secretariat.notifications.services import Action, plan
 
 
@@ -59,9 +64,13 @@ def reminders_run_once() -> None:
     """One scan, the weekly digest if it is due, and one delivery pass (for cron)."""
     _log_to_stderr()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    scanned, digests, delivered = run_once(app)
+    # Recorded like the scheduler's runs: the outbox page shows them, and admins are not
+    # told that reminders stopped while cron runs this.
+    scanned = record_run(app, "reminders.scan", scan_reminders)
     click.echo(f"Scan: {scanned}.")
+    digests = record_run(app, "digest.weekly", weekly_digest)
     click.echo(f"Digest: {digests}.")
+    delivered = record_run(app, "outbox.deliver", deliver_outbox)
     click.echo(f"Delivery: {delivered}.")
 
 

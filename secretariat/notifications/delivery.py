@@ -10,6 +10,7 @@ when the lease runs out the next pass claims it again. The message may then go o
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -152,11 +153,24 @@ def _failure(notification: Notification, error: MailError, now: datetime) -> dic
     }
 
 
+def _renew(session: Session, notification_id: int, token: str, until: datetime) -> bool:
+    """Extend our claim on a row before sending it; False when another pass took it over."""
+    result = session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id, Notification.claim_token == token)
+        .values(lease_until=until)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
 def deliver_batch(db: Database, now: datetime | None = None) -> DeliveryResult:
     """Claim one batch of due rows and send them; return what happened."""
     at = now or utcnow()
+    started = time.monotonic()
+    lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
     result = DeliveryResult()
-    with db.transaction() as session:
+    with db.transaction(immediate=True) as session:
         token, ids = claim(session, at, current_app.config["OUTBOX_BATCH_SIZE"])
     if not ids:
         return result
@@ -174,42 +188,27 @@ def deliver_batch(db: Database, now: datetime | None = None) -> DeliveryResult:
     connection_error: MailError | None = None
     with Mailer() as mailer:
         for notification in rows:
-            outcome: dict
-            if notification.id in gone:
-                outcome = {"status": S.CANCELLED, "reason": gone[notification.id]}
-                result.cancelled += 1
-            elif connection_error is not None:
-                # The server is unreachable: the rest of the batch waits like the first.
-                outcome = _failure(notification, connection_error, at)
-            else:
-                message = build_message(
-                    _address(notification),
-                    notification.subject,
-                    notification.body_text,
-                    notification.body_html,
-                    headers=_headers(notification),
-                )
-                try:
-                    mailer.send(message)
-                except MailError as error:
-                    log.warning("delivery of notification %s failed: %s", notification.id, error)
-                    if error.connection:
-                        connection_error = error
-                    outcome = _failure(notification, error, at)
-                else:
-                    outcome = {
-                        "status": S.SENT,
-                        "sent_at": utcnow() if now is None else at,
-                        "message_id": message["Message-ID"],
-                        "last_error": None,
-                    }
+            # The pass's clock: ``at`` plus the time the batch has taken so far.
+            moment = at + timedelta(seconds=time.monotonic() - started)
+            with db.transaction(immediate=True) as session:
+                ours = _renew(session, notification.id, token, moment + lease)
+            if not ours:
+                log.warning("notification %s: claim taken over by another pass", notification.id)
+                continue
+            # Outcomes are dated at the batch's instant: retries wait from the pass's start.
+            outcome = _attempt(mailer, notification, gone, connection_error, at)
+            if outcome.pop("connection_error", None) is not None:
+                connection_error = outcome.pop("error")
+            outcome.pop("error", None)
             if outcome["status"] is S.SENT:
                 result.sent += 1
             elif outcome["status"] is S.FAILED:
                 result.failed += 1
             elif outcome["status"] is S.QUEUED:
                 result.retrying += 1
-            with db.transaction() as session:
+            else:
+                result.cancelled += 1
+            with db.transaction(immediate=True) as session:
                 if not _mark(session, notification.id, token, **outcome):
                     log.warning(
                         "notification %s: claim lost before marking (lease ran out); "
@@ -217,6 +216,45 @@ def deliver_batch(db: Database, now: datetime | None = None) -> DeliveryResult:
                         notification.id,
                     )
     return result
+
+
+def _attempt(
+    mailer: Mailer,
+    notification: Notification,
+    gone: dict[int, str],
+    connection_error: MailError | None,
+    moment: datetime,
+) -> dict:
+    """Send one claimed row (or not) and return the values that record the outcome."""
+    if notification.id in gone:
+        return {"status": S.CANCELLED, "reason": gone[notification.id]}
+    if connection_error is not None:
+        # The server is unreachable: the rest of the batch waits like the first.
+        return _failure(notification, connection_error, moment)
+    try:
+        message = build_message(
+            _address(notification),
+            notification.subject,
+            notification.body_text,
+            notification.body_html,
+            headers=_headers(notification),
+        )
+        mailer.send(message)
+    except MailError as error:
+        log.warning("delivery of notification %s failed: %s", notification.id, error)
+        outcome = _failure(notification, error, moment)
+        if error.connection:
+            outcome.update(connection_error=True, error=error)
+        return outcome
+    except Exception as exc:  # noqa: BLE001 - one bad row (a full disk...) must not stall the rest
+        log.exception("delivery of notification %s failed", notification.id)
+        return _failure(notification, MailError(f"{type(exc).__name__}: {exc}"), moment)
+    return {
+        "status": S.SENT,
+        "sent_at": moment,
+        "message_id": message["Message-ID"],
+        "last_error": None,
+    }
 
 
 def deliver(db: Database, now: datetime | None = None, batches: int = 20) -> DeliveryResult:

@@ -22,7 +22,7 @@ def job_context(app: Flask) -> Iterator[None]:
 
 def scan_reminders(app: Flask, now: datetime | None = None) -> ScanResult:
     """Queue every reminder due now or overdue and not yet queued (every 15 minutes)."""
-    with job_context(app), get_db(app).transaction() as session:
+    with job_context(app), get_db(app).transaction(immediate=True) as session:
         return scan(session, now)
 
 
@@ -34,15 +34,5 @@ def deliver_outbox(app: Flask, now: datetime | None = None) -> DeliveryResult:
 
 def weekly_digest(app: Flask, now: datetime | None = None) -> DigestResult:
     """Bundle the week's held reminders into one digest per person (Monday morning)."""
-    with job_context(app), get_db(app).transaction() as session:
+    with job_context(app), get_db(app).transaction(immediate=True) as session:
         return compose_digests(session, now)
-
-
-def run_once(
-    app: Flask, now: datetime | None = None
-) -> tuple[ScanResult, DigestResult, DeliveryResult]:
-    """One scan, the digest if one is due, and one delivery pass (for cron deployments)."""
-    scanned = scan_reminders(app, now)
-    digests = weekly_digest(app, now)
-    delivered = deliver_outbox(app, now)
-    return scanned, digests, delivered

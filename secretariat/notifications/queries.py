@@ -78,18 +78,36 @@ class SchedulerState:
     stale: bool
     #: The oldest queued message that is due, if any (a backlog is a warning sign too).
     oldest_due: datetime | None
+    #: The scheduler process beats; when not stale without it, cron runs the jobs.
+    beating: bool = False
+
+
+#: Without a scheduler heartbeat, a delivery pass this recent (cron) still counts as running.
+CRON_TOLERANCE = timedelta(minutes=15)
+
+
+def _stale(
+    now: datetime, beat_at: datetime | None, delivered_at: datetime | None, beat: int
+) -> bool:
+    """Neither the scheduler's heartbeat (three beats) nor a recent delivery pass (cron)."""
+    beating = beat_at is not None and now - beat_at <= timedelta(seconds=3 * beat)
+    delivering = delivered_at is not None and now - delivered_at <= CRON_TOLERANCE
+    return not (beating or delivering)
 
 
 def scheduler_state(session: Session, now: datetime, beat_seconds: int) -> SchedulerState:
     heartbeat = session.get(SchedulerHeartbeat, 1)
     runs = list(session.scalars(select(JobRun).order_by(JobRun.name)))
-    stale = heartbeat is None or now - heartbeat.beat_at > timedelta(seconds=3 * beat_seconds)
+    delivered = next((r.last_finished_at for r in runs if r.name == "outbox.deliver"), None)
+    beat_at = heartbeat.beat_at if heartbeat else None
+    stale = _stale(now, beat_at, delivered, beat_seconds)
+    beating = not _stale(now, beat_at, None, beat_seconds)
     oldest = session.scalar(
         select(func.min(Notification.next_attempt_at)).where(
             Notification.status == NotificationStatus.QUEUED, Notification.next_attempt_at <= now
         )
     )
-    return SchedulerState(heartbeat, runs, stale, oldest)
+    return SchedulerState(heartbeat, runs, stale, oldest, beating)
 
 
 @dataclass
@@ -106,8 +124,10 @@ class Alerts:
 
 def alerts(session: Session, now: datetime, beat_seconds: int) -> Alerts:
     beat = session.scalar(select(SchedulerHeartbeat.beat_at).where(SchedulerHeartbeat.id == 1))
+    delivered = session.scalar(
+        select(JobRun.last_finished_at).where(JobRun.name == "outbox.deliver")
+    )
     failed = session.scalar(
         select(func.count(Notification.id)).where(Notification.status == NotificationStatus.FAILED)
     )
-    down = beat is None or now - beat > timedelta(seconds=3 * beat_seconds)
-    return Alerts(down, failed or 0)
+    return Alerts(_stale(now, beat, delivered, beat_seconds), failed or 0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from babel import Locale, UnknownLocaleError
 from flask import current_app, render_template, url_for
@@ -35,7 +36,10 @@ def language_for(recipient_language: str | None) -> str:
         wanted = Locale.parse(recipient_language)
     except (UnknownLocaleError, ValueError):
         return default
-    available = {str(locale) for locale in get_babel().instance.list_translations()}
+    available = current_app.extensions.get("secretariat.mail_languages")
+    if available is None:
+        available = {str(locale) for locale in get_babel().instance.list_translations()}
+        current_app.extensions["secretariat.mail_languages"] = available
     for candidate in (str(wanted), wanted.language):
         if candidate in available:
             return candidate
@@ -85,7 +89,9 @@ def _render(template: str, language: str, **context: object) -> tuple[str, str, 
     return " ".join(subject.split()), text, html
 
 
-def render_due(due: Due, recipient: Recipient) -> Rendered:
+def render_due(due: Due, recipient: Recipient, today: date) -> Rendered:
+    """The message of one reminder; ``today`` is the network's day it is written on, so that
+    "due in 3 days" is still true when a scan comes late."""
     language = language_for(recipient.language)
     link = url_for(due.endpoint, _external=True, **due.endpoint_values) if due.endpoint else None
     subject, text, html = _render(
@@ -96,6 +102,7 @@ def render_due(due: Due, recipient: Recipient) -> Rendered:
         preferences_link=preferences_link(recipient.email),
         rule=due.rule,
         due_at=due.due_at,
+        today=today,
         **due.context,
     )
     return Rendered(subject, text, html, link, language)

@@ -272,7 +272,7 @@ def follow_up_due(session: Session, rule: ReminderRule, clock: Clock) -> list[Du
                 moment,
                 active_owner(item.owner),
                 "follow_up",
-                {"follow_up": item, "offset": rule.offset_days},
+                {"follow_up": item},
                 "followups.detail",
                 {"follow_up_id": item.id},
             )
@@ -280,7 +280,7 @@ def follow_up_due(session: Session, rule: ReminderRule, clock: Clock) -> list[Du
     return dues
 
 
-def _no_renewal_under_way():  # type: ignore[no-untyped-def]
+def no_renewal_under_way():  # type: ignore[no-untyped-def]
     successor = aliased(Agreement)
     return ~(
         select(successor.id)
@@ -299,7 +299,7 @@ def agreement_expiring(session: Session, rule: ReminderRule, clock: Clock) -> li
         .where(
             Agreement.status.in_(IN_FORCE),
             Agreement.expires_on.in_(list(moments)),
-            _no_renewal_under_way(),
+            no_renewal_under_way(),
         )
         .options(joinedload(Agreement.owner).joinedload(User.contact))
         .order_by(Agreement.id)
@@ -328,7 +328,6 @@ def _agreement_due(
         "agreement",
         {
             "agreement": item,
-            "days_left": (item.expires_on - clock.local_day(moment)).days,
             "notice": rule.kind is RuleKind.AGREEMENT_RENEWAL_NOTICE,
         },
         "agreements.detail",
@@ -346,7 +345,7 @@ def agreement_renewal_notice(session: Session, rule: ReminderRule, clock: Clock)
             Agreement.status.in_(IN_FORCE),
             Agreement.renewal_notice_days.is_not(None),
             Agreement.expires_on >= earliest,
-            _no_renewal_under_way(),
+            no_renewal_under_way(),
         )
         .options(joinedload(Agreement.owner).joinedload(User.contact))
         .order_by(Agreement.id)
@@ -423,8 +422,11 @@ def cycle_member_reminder(session: Session, rule: ReminderRule, clock: Clock) ->
         anchor, moment = _cycle_moment(rule, cycle, clock)
         if not clock.in_window(moment) or _made_after(moment, cycle.opened_at):
             continue
-        last_day = cycle.grace_until or cycle.due_on
-        if rule.kind is RuleKind.CYCLE_OVERDUE and clock.local_day(moment) > last_day:
+        if (
+            rule.kind is RuleKind.CYCLE_OVERDUE
+            and cycle.grace_until is not None
+            and clock.local_day(moment) > cycle.grace_until
+        ):
             continue  # past the grace period the form is locked: nothing left to ask
         cycles.append((cycle, anchor, moment))
     waiting = _waiting_members(session, [cycle.id for cycle, _a, _m in cycles])
@@ -544,8 +546,12 @@ def event_start(session: Session, rule: ReminderRule, clock: Clock) -> list[Due]
     for item in rows:
         day = clock.local_day(item.starts_at)
         moment = clock.fire_at(day + timedelta(days=rule.offset_days))
-        # Never a "tomorrow" reminder once the event has begun.
-        if clock.in_window(moment) and moment < item.starts_at:
+        # Never a "tomorrow" reminder once the event has begun, nor one for before it existed.
+        if (
+            clock.in_window(moment)
+            and moment < item.starts_at
+            and not _made_after(moment, item.created_at)
+        ):
             candidates.append((item, day, moment))
     if not candidates:
         return []
@@ -572,7 +578,7 @@ def event_start(session: Session, rule: ReminderRule, clock: Clock) -> list[Due]
             moment,
             registered.get(item.id, []),
             "event",
-            {"event": item, "days": -rule.offset_days},
+            {"event": item, "event_day": day},
             "events.detail",
             {"event_id": item.id},
         )
@@ -606,7 +612,7 @@ def fee_renewal(session: Session, rule: ReminderRule, clock: Clock) -> list[Due]
     for member in rows:
         assert member.joined_on is not None
         for anniversary, moment in wanted[(member.joined_on.month, member.joined_on.day)]:
-            if member.joined_on < anniversary:
+            if member.joined_on < anniversary and not _made_after(moment, member.created_at):
                 candidates.append((member, anniversary, moment))
     contacts = reminder_contacts(
         session, [m.id for m, _a, _t in candidates], clock.local_day(clock.now)

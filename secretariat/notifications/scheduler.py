@@ -35,8 +35,9 @@ from flask import Flask
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from sqlalchemy.pool import NullPool
 
-from secretariat.db import get_db, utcnow
+from secretariat.db import get_db, make_engine, utcnow
 from secretariat.notifications.models import JobRun, SchedulerHeartbeat
 
 log = logging.getLogger("secretariat.scheduler")
@@ -86,10 +87,17 @@ class AdvisoryLock:
         if self.connection is None:
             return False
         try:
-            self.connection.scalar(text("SELECT 1"))
+            held = self.connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND pid = pg_backend_pid() AND granted "
+                    "AND ((classid::bigint << 32) | objid::bigint) = :key"
+                ),
+                {"key": ADVISORY_LOCK_KEY},
+            )
         except SQLAlchemyError:
             return False
-        return True
+        return bool(held)
 
     def release(self) -> None:
         connection, self.connection = self.connection, None
@@ -138,7 +146,19 @@ class FileLock:
 def lock_for(app: Flask) -> SchedulerLock:
     engine = get_db(app).engine
     if engine.dialect.name == "postgresql":
-        return AdvisoryLock(engine)
+        # Its own connection with TCP keepalives: if this host vanishes, the server notices
+        # within about a minute and frees the lock for a standby (default: two hours).
+        lock_engine = make_engine(
+            app.config["DATABASE_URL"],
+            poolclass=NullPool,
+            connect_args={
+                "keepalives": 1,
+                "keepalives_idle": 30,
+                "keepalives_interval": 10,
+                "keepalives_count": 3,
+            },
+        )
+        return AdvisoryLock(lock_engine)
     database = engine.url.database
     if database and database != ":memory:" and not database.startswith("file:"):
         return FileLock(Path(database).with_name(Path(database).name + ".scheduler.lock"))
@@ -207,34 +227,43 @@ def job_specs(app: Flask) -> list[JobSpec]:
     ]
 
 
-def run_job(app: Flask, spec: JobSpec) -> None:
-    """Run one job and record its start, end and outcome (errors are logged, not raised)."""
+def record_run(app: Flask, name: str, function: Callable[[Flask], object]) -> object:
+    """Run a job and record its start, end, outcome and runner (errors are recorded, raised)."""
     db = get_db(app)
-    started = utcnow()
-    with app.app_context(), db.transaction() as session:
-        run = session.get(JobRun, spec.name) or JobRun(name=spec.name)
-        run.last_started_at = started
+    with app.app_context(), db.transaction(immediate=True) as session:
+        run = session.get(JobRun, name) or JobRun(name=name)
+        run.last_started_at = utcnow()
         run.last_runner = runner_name()
         session.add(run)
-    ok, error, outcome = True, None, ""
+    ok, error, outcome = True, None, None
     try:
-        outcome = str(spec.function(app))
-    except Exception as exc:  # noqa: BLE001 - one failing run must not stop the scheduler
+        outcome = function(app)
+    except Exception as exc:
         ok, error = False, f"{type(exc).__name__}: {exc}"
+        raise
+    finally:
+        with app.app_context(), db.transaction(immediate=True) as session:
+            run = session.get(JobRun, name) or JobRun(name=name)
+            run.last_finished_at = utcnow()
+            run.last_ok = ok
+            run.last_error = error
+            run.last_result = str(outcome)[:500] if ok else None
+            session.add(run)
+    return outcome
+
+
+def run_job(app: Flask, spec: JobSpec) -> None:
+    """Run one scheduled job; a failure is logged and recorded, and the scheduler goes on."""
+    try:
+        outcome = record_run(app, spec.name, spec.function)
+    except Exception:  # noqa: BLE001 - one failing run must not stop the scheduler
         log.exception("job %s failed", spec.name)
     else:
         log.info("job %s: %s", spec.name, outcome)
-    with app.app_context(), db.transaction() as session:
-        run = session.get(JobRun, spec.name) or JobRun(name=spec.name)
-        run.last_finished_at = utcnow()
-        run.last_ok = ok
-        run.last_error = error
-        run.last_result = outcome[:500] if ok else None
-        session.add(run)
 
 
 def beat(app: Flask, started_at: datetime) -> None:
-    with app.app_context(), get_db(app).transaction() as session:
+    with app.app_context(), get_db(app).transaction(immediate=True) as session:
         heartbeat = session.get(SchedulerHeartbeat, 1)
         if heartbeat is None:
             heartbeat = SchedulerHeartbeat(id=1)
@@ -246,7 +275,7 @@ def beat(app: Flask, started_at: datetime) -> None:
 
 def _first_runs(app: Flask, specs: list[JobSpec], now: datetime) -> dict[str, datetime | None]:
     """When each job first runs: now when it catches up, else at its trigger's next time."""
-    with app.app_context(), get_db(app).transaction() as session:
+    with app.app_context(), get_db(app).transaction(immediate=True) as session:
         last = {run.name: run.last_started_at for run in session.query(JobRun)}
     first: dict[str, datetime | None] = {}
     for position, spec in enumerate(specs):

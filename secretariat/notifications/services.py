@@ -17,17 +17,18 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
 from secretariat.accounts.models import Role, User
 from secretariat.agreements.models import Agreement
+from secretariat.clock import network_today
 from secretariat.commitments.models import ONGOING, Commitment
 from secretariat.db import utcnow
 from secretariat.events.models import Event
 from secretariat.followups.models import PENDING, FollowUp
-from secretariat.members.models import Member, MemberStatus
+from secretariat.members.models import Contact, Member, MemberStatus
 from secretariat.notifications.models import (
     Category,
     DeliveryMode,
@@ -45,6 +46,7 @@ from secretariat.notifications.rules import (
     Due,
     Recipient,
     due_reminders,
+    no_renewal_under_way,
     waiting,
 )
 from secretariat.permissions import Permission, ensure_permission
@@ -56,6 +58,8 @@ S = NotificationStatus
 
 #: Categories a person may turn off; staff escalations may only move to the digest.
 ALWAYS_ON = frozenset({Category.ESCALATIONS})
+#: Categories that cannot wait for Monday's digest ("tomorrow" would be stale by then).
+NOT_IN_DIGEST = frozenset({Category.EVENTS})
 #: Categories offered to each role on the preferences page (contacts get the member ones).
 ROLE_CATEGORIES: dict[Role, tuple[Category, ...]] = {
     Role.ADMIN: (
@@ -194,7 +198,13 @@ def clock(now: datetime | None = None) -> Clock:
 
 
 def dedup_key(due: Due, email: str) -> str:
-    return f"r{due.rule.id}|{due.subject_kind}:{due.subject_id}|{due.occurrence}|{email}"
+    """The reminder's identity. The offset is part of it: after an admin moves a rule from
+    3 days before to 1 day before, the new reminder is still sent to those who had the old."""
+    rule = due.rule
+    return (
+        f"r{rule.id}@{rule.offset_days}|{due.subject_kind}:{due.subject_id}|"
+        f"{due.occurrence}|{email}"
+    )
 
 
 def _chunks(items: list, size: int = 500) -> Iterator[list]:
@@ -215,6 +225,8 @@ def modes_for(session: Session, emails: Iterable[str]) -> dict[tuple[str, Catego
 def mode_of(modes: dict, email: str, category: Category) -> DeliveryMode:
     mode = modes.get((email, category), DeliveryMode.IMMEDIATELY)
     if mode is DeliveryMode.OFF and category in ALWAYS_ON:
+        return DeliveryMode.IMMEDIATELY
+    if mode is DeliveryMode.DIGEST and category in NOT_IN_DIGEST:
         return DeliveryMode.IMMEDIATELY
     return mode
 
@@ -300,6 +312,7 @@ def _insert(session: Session, rows: list[dict]) -> dict[str, int]:
 def scan(session: Session, now: datetime | None = None) -> ScanResult:
     """Queue every reminder due now or overdue and not yet queued; log the ones too late."""
     at = now or utcnow()
+    today = network_today(at)
     result = ScanResult()
     rows = []
     for item in plan(session, at):
@@ -307,7 +320,9 @@ def scan(session: Session, now: datetime | None = None) -> ScanResult:
             continue
         assert item.recipient is not None
         due, recipient = item.due, item.recipient
-        rendered = render_due(due, recipient)
+        # A skipped reminder reads as it would have on its day (it is only ever looked at).
+        written_on = network_today(due.due_at) if item.action == Action.LATE else today
+        rendered = render_due(due, recipient, written_on)
         status = {Action.SEND: S.QUEUED, Action.HOLD: S.HELD, Action.LATE: S.SKIPPED}[item.action]
         reason = None
         if item.action == Action.LATE:
@@ -384,16 +399,28 @@ def no_longer_wanted(session: Session, items: list[Notification], now: datetime)
             elif due_on.isoformat() != n.occurrence:
                 gone[n.id] = _("The follow-up's due day moved.")
     if by_kind["agreement"]:
-        alive = set(
-            session.scalars(
-                select(Agreement.id).where(
-                    Agreement.id.in_(ids("agreement")), Agreement.status.in_(IN_FORCE)
+        alive = {
+            row.id: row
+            for row in session.execute(
+                select(Agreement.id, Agreement.expires_on, Agreement.renewal_notice_days).where(
+                    Agreement.id.in_(ids("agreement")),
+                    Agreement.status.in_(IN_FORCE),
+                    no_renewal_under_way(),
                 )
             )
-        )
+        }
         for n in by_kind["agreement"]:
-            if n.subject_id not in alive:
-                gone[n.id] = _("The agreement is no longer in force.")
+            row = alive.get(n.subject_id)
+            anchors = set()
+            if row is not None and row.expires_on is not None:
+                anchors.add(row.expires_on.isoformat())
+                if row.renewal_notice_days is not None:
+                    notice = row.expires_on - timedelta(days=row.renewal_notice_days)
+                    anchors.add(notice.isoformat())
+            if row is None:
+                gone[n.id] = _("The agreement is no longer in force, or its renewal is under way.")
+            elif n.occurrence not in anchors:
+                gone[n.id] = _("The agreement's expiry date changed.")
     if by_kind["cycle_member"]:
         still_waiting = set(
             session.scalars(
@@ -457,6 +484,26 @@ def no_longer_wanted(session: Session, items: list[Notification], now: datetime)
         for n in by_kind["member"]:
             if n.subject_id not in paying:
                 gone[n.id] = _("The member no longer pays a fee or is no longer active.")
+    contact_ids = sorted(
+        {n.recipient_contact_id for n in items if n.recipient_contact_id is not None}
+    )
+    if contact_ids:
+        today = network_today(now)
+        reachable = {
+            contact_id: email.lower()
+            for contact_id, email in session.execute(
+                select(Contact.id, Contact.email).where(
+                    Contact.id.in_(contact_ids),
+                    Contact.email.is_not(None),
+                    or_(Contact.active_to.is_(None), Contact.active_to >= today),
+                )
+            )
+        }
+        for n in items:
+            if n.recipient_contact_id is None:
+                continue
+            if reachable.get(n.recipient_contact_id) != n.recipient_email:
+                gone.setdefault(n.id, _("The contact has left or has another address."))
     user_ids = sorted({n.recipient_user_id for n in items if n.recipient_user_id is not None})
     if user_ids:
         active = set(
@@ -600,6 +647,10 @@ def set_preferences(
         elif mode is DeliveryMode.OFF and category in ALWAYS_ON:
             errors[category.value] = _(
                 "Escalations to staff cannot be turned off; choose the weekly digest instead."
+            )
+        elif mode is DeliveryMode.DIGEST and category in NOT_IN_DIGEST:
+            errors[category.value] = _(
+                "Event reminders come the day before the event: they cannot wait for the digest."
             )
     if errors:
         raise RuleError(errors)

@@ -65,6 +65,7 @@ def _preferences_page(email: str, categories: tuple[Category, ...], template_arg
             current=current,
             errors=errors,
             always_on=services.ALWAYS_ON,
+            not_in_digest=services.NOT_IN_DIGEST,
             **template_args,
             **labels(),
         ),

@@ -17,7 +17,7 @@ def refresh_provisional_scores(app: Flask) -> list[int]:
     Last year stays provisional until staff finalise it, while late reports still come in.
     Finalised years are left alone. Returns the years computed.
     """
-    with app.app_context(), get_db(app).transaction() as session:
+    with app.app_context(), get_db(app).transaction(immediate=True) as session:
         year = network_today().year
         schemes = session.scalars(
             select(ScoringScheme)

@@ -324,3 +324,67 @@ def test_a_digest_missed_on_monday_is_sent_when_the_scheduler_returns(
     assert run.digest(at(tuesday, 10)).digests == 1
     run.deliver(at(tuesday, 10))
     assert len(mailbox.to("owner0@example.org")) == 1
+
+
+def test_an_unexpected_error_retries_the_row_instead_of_leaving_it_claimed(
+    app, db, run, base_day, due_follow_ups, tmp_path
+):
+    app.config["SMTP_URL"] = None
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the .eml folder should be")
+    app.config["OUTBOX_PATH"] = str(blocker)
+    result = run.cycle(at(base_day, 9))[1]
+    assert result.retrying == 3
+    rows = run.notifications()
+    assert {n.status for n in rows} == {S.QUEUED}
+    assert all(n.lease_until is None and n.claim_token is None for n in rows)
+    assert all("Error" in n.last_error for n in rows)
+
+
+def test_a_contact_who_left_before_delivery_gets_nothing(db, run, mailbox, base_day):
+    from secretariat.members.models import ContactRole
+    from tests.factories import CommitmentFactory, ContactFactory, MemberFactory
+
+    for rule in db.scalars(select(ReminderRule)):
+        rule.enabled = rule.kind is RuleKind.COMMITMENT_STALE
+    member = MemberFactory()
+    contact = ContactFactory(member=member, email="fp@member.example", role=ContactRole.FOCAL_POINT)
+    CommitmentFactory(
+        member=member, last_update_at=at(base_day - timedelta(days=180), 10), created_at=LONG_AGO
+    )
+    run.scan(at(base_day, 9))
+    contact.active_to = base_day - timedelta(days=1)
+    db.flush()
+    assert run.deliver(at(base_day, 9)).cancelled == 1
+    assert mailbox.messages == []
+    assert "has left" in run.notifications()[0].reason
+
+
+def test_an_agreement_renewed_or_moved_before_delivery_is_not_reminded(db, run, mailbox, base_day):
+    from tests.followups.factories import AgreementFactory
+
+    for rule in db.scalars(select(ReminderRule)):
+        rule.enabled = (rule.kind, rule.offset_days) == (RuleKind.AGREEMENT_EXPIRING, -30)
+    owner = UserFactory(email="owner@example.org")
+    renewed = AgreementFactory(
+        owner=owner, expires_on=base_day + timedelta(days=30), created_at=LONG_AGO
+    )
+    moved = AgreementFactory(
+        owner=owner, expires_on=base_day + timedelta(days=30), created_at=LONG_AGO
+    )
+    run.scan(at(base_day, 9))
+    AgreementFactory(owner=owner, renews_id=renewed.id, created_at=LONG_AGO)
+    moved.expires_on = base_day + timedelta(days=400)
+    db.flush()
+    assert run.deliver(at(base_day, 9)).cancelled == 2
+    assert mailbox.messages == []
+    reasons = " / ".join(n.reason for n in run.notifications())
+    assert "expiry date changed" in reasons and "renewal is under way" in reasons
+
+
+def test_event_reminders_cannot_wait_for_the_digest(db):
+    with pytest.raises(services.RuleError) as refused:
+        services.set_preferences(
+            db, "a@example.org", {Category.EVENTS: DeliveryMode.DIGEST}, [Category.EVENTS]
+        )
+    assert "cannot wait" in refused.value.errors["events"]

@@ -62,3 +62,14 @@ def test_staff_do_not_see_the_admins_warning(db, client, auth):
     page = client.get("/").get_data(as_text=True)
     assert "could not be delivered" not in page
     assert "scheduler is not running" not in page
+
+
+def test_no_warning_when_cron_runs_the_jobs(db, client, auth):
+    from secretariat.notifications.models import JobRun
+
+    db.add(JobRun(name="outbox.deliver", last_finished_at=datetime.now(UTC), last_ok=True))
+    db.flush()
+    auth.login(UserFactory(admin=True))
+    assert "scheduler is not running" not in client.get("/").get_data(as_text=True)
+    outbox = client.get("/admin/outbox").get_data(as_text=True)
+    assert "the jobs are run from cron" in outbox

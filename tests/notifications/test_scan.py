@@ -142,11 +142,13 @@ def test_catch_up_after_two_days_down_sends_each_once_and_logs_the_too_late(
     with caplog.at_level(logging.WARNING, logger="secretariat.notifications.services"):
         scanned, delivered = run.cycle(at(base_day, 9))
     assert (scanned.queued, scanned.skipped_late, delivered.sent) == (4, 1, 4)
+    # Each says what is true when it is sent: X's "overdue by 1 day" now reads 2 days, and
+    # Y's "due today" and "overdue by 1 day" both read overdue by 1 day.
     assert subjects(mailbox, "olga@example.org") == [
-        "Due today: Y",
         "Due today: Z",
-        "Overdue by 1 day: X",
         "Overdue by 1 day: Y",
+        "Overdue by 1 day: Y",
+        "Overdue by 2 days: X",
     ]
     skipped = run.notifications(status=S.SKIPPED)
     assert [n.subject for n in skipped] == ["Due today: X"]
@@ -613,3 +615,29 @@ def test_disabled_rules_send_nothing(db, run, mailbox, base_day):
     run.cycle(at(base_day, 9))
     assert mailbox.messages == []
     assert run.notifications() == []
+
+
+def test_moving_a_rule_sends_the_new_reminder_to_those_who_had_the_old(db, run, mailbox, base_day):
+    admin = UserFactory(admin=True)
+    owner = UserFactory(email="olga@example.org")
+    FollowUpFactory(
+        owner=owner, due_on=base_day + timedelta(days=3), created_at=LONG_AGO, title="T"
+    )
+    only_rules(db, (RuleKind.FOLLOW_UP_DUE, -3))
+    run.cycle(at(base_day, 9))
+    rule = db.scalar(select(ReminderRule).where(ReminderRule.enabled.is_(True)))
+    services.update_rule(db, admin, rule, -1, True)
+    run.cycle(at(base_day + timedelta(days=2), 9))
+    assert subjects(mailbox, "olga@example.org") == ["Due in 1 day: T", "Due in 3 days: T"]
+
+
+def test_overdue_reminders_go_out_for_a_cycle_without_a_grace_period(db, run, mailbox, base_day):
+    member = MemberFactory()
+    ContactFactory(member=member, email="fp@member.example", is_primary=True)
+    cycle = _cycle(db, [member], base_day, due_on=base_day - timedelta(days=1))
+    assert cycle.grace_until is None  # late reports are taken until staff close the cycle
+    only_rules(db, (RuleKind.CYCLE_OVERDUE, 1))
+    run.cycle(at(base_day, 9))
+    (message,) = mailbox.to("fp@member.example")
+    assert message["Subject"] == f"Report overdue: {cycle.name}"
+    assert "You can still submit it." in text_of(message)

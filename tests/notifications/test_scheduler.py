@@ -179,6 +179,8 @@ def test_run_once_scans_and_delivers(app, cli, db, mailbox):
     assert "cron@example.org" in dry.output
     assert db.scalar(select(Notification.id)) is None  # the dry run queued nothing
     result = cli("reminders", "run-once")
+    db.expire_all()
+    assert db.get(JobRun, "outbox.deliver").last_ok is True  # cron runs are recorded too
     assert "Scan: 1 queued" in result.output
     assert "Delivery: 1 sent" in result.output
     assert len(mailbox.to("cron@example.org")) == 1
