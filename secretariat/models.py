@@ -21,7 +21,14 @@ from secretariat.events.models import (
 )
 from secretariat.exchanges.models import PeerExchange
 from secretariat.followups.models import FollowUp
-from secretariat.funding.models import Funder
+from secretariat.funding.models import (
+    Funder,
+    Grant,
+    GrantReport,
+    Programme,
+    ProgrammeIndicator,
+    ProgrammeMember,
+)
 from secretariat.groups.models import GroupMembership, WorkingGroup
 from secretariat.indicators.models import Indicator, NetworkValue, Target
 from secretariat.members.models import (
@@ -62,6 +69,11 @@ from secretariat.reporting.models import (
 from secretariat.vocabularies.models import Term, Vocabulary
 
 __all__ = [
+    "Grant",
+    "GrantReport",
+    "Programme",
+    "ProgrammeIndicator",
+    "ProgrammeMember",
     "JobRun",
     "Notification",
     "NotificationPreference",

@@ -95,6 +95,8 @@ class Permission(enum.StrEnum):
     CHOOSE_NOTIFICATIONS = "notifications.choose"
     #: Reminder rules, the outbox with retries, the dry run and the scheduler's state.
     MANAGE_NOTIFICATIONS = "notifications.manage"
+    #: Funders, programmes, grants and their reporting dates.
+    MANAGE_FUNDING = "funding.manage"
 
 
 _STAFF = frozenset({Role.ADMIN, Role.STAFF})
@@ -132,6 +134,7 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.EDIT_SCORING_SCHEME: frozenset({Role.ADMIN}),
     Permission.CHOOSE_NOTIFICATIONS: _STAFF | {Role.FOCAL_POINT},
     Permission.MANAGE_NOTIFICATIONS: frozenset({Role.ADMIN}),
+    Permission.MANAGE_FUNDING: _STAFF,
 }
 
 

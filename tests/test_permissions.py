@@ -1288,6 +1288,7 @@ EXPECTED: dict[Permission, set] = {
     Permission.EDIT_SCORING_SCHEME: {Role.ADMIN},
     Permission.CHOOSE_NOTIFICATIONS: STAFF | {Role.FOCAL_POINT},
     Permission.MANAGE_NOTIFICATIONS: {Role.ADMIN},
+    Permission.MANAGE_FUNDING: {Role.ADMIN, Role.STAFF},
 }
 
 MEMBER_ID = 41
