@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
 from flask_babel import gettext as _
@@ -26,6 +26,7 @@ from secretariat.funding.models import (
 )
 from secretariat.groups.models import GroupMembership, WorkingGroup
 from secretariat.indicators.models import Indicator
+from secretariat.indicators.services import BadValue, parse_number
 from secretariat.members.models import Member, MemberStatus
 from secretariat.members.services import is_country, is_currency, slugify
 from secretariat.permissions import Permission, ensure_permission
@@ -195,14 +196,16 @@ def _check_programme(session: Session, data: ProgrammeData) -> dict[str, str]:
 
 
 def _decimal(raw: object) -> Decimal | None | bool:
-    """A Decimal from a number or text, None when empty, False when it is not a number."""
+    """A Decimal from a number or text (read as indicators read them), None when empty,
+    False when it is not a usable number."""
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
+    if isinstance(raw, Decimal):
+        return raw if raw.is_finite() else False
     try:
-        value = raw if isinstance(raw, Decimal) else Decimal(str(raw).strip().replace(",", ""))
-    except InvalidOperation:
+        return parse_number(str(raw))
+    except BadValue:
         return False
-    return value if value.is_finite() else False
 
 
 def _apply_programme(programme: Programme, data: ProgrammeData) -> None:

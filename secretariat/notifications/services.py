@@ -12,7 +12,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -458,7 +458,7 @@ def no_longer_wanted(session: Session, items: list[Notification], now: datetime)
             moment = last.get(n.subject_id)
             if moment is None:
                 gone[n.id] = _("The commitment is achieved, dropped or removed.")
-            elif _aware(moment).isoformat(timespec="seconds") != n.occurrence:
+            elif moment.isoformat(timespec="seconds") != n.occurrence:
                 gone[n.id] = _("The commitment has been updated.")
     if by_kind["event"]:
         coming = set(
@@ -513,10 +513,6 @@ def no_longer_wanted(session: Session, items: list[Notification], now: datetime)
             if n.recipient_user_id is not None and n.recipient_user_id not in active:
                 gone.setdefault(n.id, _("The recipient's account is deactivated."))
     return gone
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # --- digests --------------------------------------------------------------------------------
