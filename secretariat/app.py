@@ -20,7 +20,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.exceptions import HTTPException
 
-from secretariat import db, permissions
+from secretariat import db, markdown, permissions
 from secretariat.config import load_config
 from secretariat.extensions import babel, csrf, login_manager
 from secretariat.resources import resource_path
@@ -88,7 +88,10 @@ def _register_blueprints(app: Flask) -> None:
     from secretariat.events.views import bp as events_bp
     from secretariat.exchanges.views import bp as exchanges_bp
     from secretariat.followups.views import bp as followups_bp
+    from secretariat.funding.views import bp as funding_bp
     from secretariat.groups.views import bp as groups_bp
+    from secretariat.impact.portal import bp as portal_bp
+    from secretariat.impact.views import bp as impact_bp
     from secretariat.indicators.views import bp as indicators_bp
     from secretariat.members.views import bp as members_bp
     from secretariat.notifications.views import bp as notifications_bp
@@ -96,6 +99,7 @@ def _register_blueprints(app: Flask) -> None:
     from secretariat.partners.views import bp as partners_bp
     from secretariat.reporting.portal import bp as submissions_bp
     from secretariat.reporting.views import bp as reporting_bp
+    from secretariat.stories.views import bp as stories_bp
     from secretariat.vocabularies.views import bp as vocabularies_bp
 
     for blueprint in (
@@ -115,6 +119,10 @@ def _register_blueprints(app: Flask) -> None:
         submissions_bp,
         participation_bp,
         notifications_bp,
+        funding_bp,
+        stories_bp,
+        impact_bp,
+        portal_bp,
         vocabularies_bp,
     ):
         app.register_blueprint(blueprint)
@@ -157,6 +165,8 @@ def _register_template_helpers(app: Flask) -> None:
             "format_currency": format_currency,
             "get_locale": get_locale,
         }
+
+    app.add_template_filter(markdown.render, "markdown")
 
     @app.template_filter("date")
     def _date(value: date | None, format: str = "medium") -> str:

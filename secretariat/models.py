@@ -30,6 +30,7 @@ from secretariat.funding.models import (
     ProgrammeMember,
 )
 from secretariat.groups.models import GroupMembership, WorkingGroup
+from secretariat.impact.models import ImpactReport, ImpactReportStory, ImpactReportVersion
 from secretariat.indicators.models import Indicator, NetworkValue, Target
 from secretariat.members.models import (
     Contact,
@@ -66,9 +67,16 @@ from secretariat.reporting.models import (
     SubmissionEvent,
     SubmissionValue,
 )
+from secretariat.stories.models import Story, StoryEvidence, StoryMember
 from secretariat.vocabularies.models import Term, Vocabulary
 
 __all__ = [
+    "ImpactReport",
+    "ImpactReportStory",
+    "ImpactReportVersion",
+    "Story",
+    "StoryEvidence",
+    "StoryMember",
     "Grant",
     "GrantReport",
     "Programme",

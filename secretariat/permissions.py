@@ -97,6 +97,16 @@ class Permission(enum.StrEnum):
     MANAGE_NOTIFICATIONS = "notifications.manage"
     #: Funders, programmes, grants and their reporting dates.
     MANAGE_FUNDING = "funding.manage"
+    #: Success stories; focal points only those about their own member.
+    VIEW_STORIES = "stories.view"
+    #: Approve (or withdraw approval of) a story about one's own member, as its focal point.
+    APPROVE_STORIES = "stories.approve"
+    #: Write, edit, publish and unpublish success stories.
+    MANAGE_STORIES = "stories.manage"
+    #: Build, publish and re-issue impact reports; the figures' record lists.
+    MANAGE_IMPACT_REPORTS = "impact.manage"
+    #: The funder portal: the programmes one's funder pays for and their published reports.
+    VIEW_FUNDED_PROGRAMMES = "portal.view"
 
 
 _STAFF = frozenset({Role.ADMIN, Role.STAFF})
@@ -135,6 +145,11 @@ POLICY: dict[Permission, frozenset[Role]] = {
     Permission.CHOOSE_NOTIFICATIONS: _STAFF | {Role.FOCAL_POINT},
     Permission.MANAGE_NOTIFICATIONS: frozenset({Role.ADMIN}),
     Permission.MANAGE_FUNDING: _STAFF,
+    Permission.VIEW_STORIES: _STAFF | {Role.FOCAL_POINT},
+    Permission.APPROVE_STORIES: frozenset({Role.FOCAL_POINT}),
+    Permission.MANAGE_STORIES: _STAFF,
+    Permission.MANAGE_IMPACT_REPORTS: _STAFF,
+    Permission.VIEW_FUNDED_PROGRAMMES: frozenset({Role.FUNDER}),
 }
 
 
@@ -193,6 +208,28 @@ def can_access_follow_up(user: Any, owner_id: int, member_id: int | None) -> boo
     if not has_permission(user, Permission.UPDATE_FOLLOW_UPS):
         return False
     return owner_id == user.id or (member_id is not None and member_id == user.member_id)
+
+
+def can_see_story(user: Any, member_ids: Iterable[int]) -> bool:
+    """Staff see every story; a focal point those about their own member."""
+    if is_staff(user):
+        return True
+    return (
+        has_permission(user, Permission.VIEW_STORIES)
+        and user.member_id is not None
+        and user.member_id in set(member_ids)
+    )
+
+
+def can_see_programme(user: Any, funder_ids: Iterable[int]) -> bool:
+    """Staff see every programme; a funder's users those their funder has a grant for."""
+    if is_staff(user):
+        return True
+    return (
+        has_permission(user, Permission.VIEW_FUNDED_PROGRAMMES)
+        and user.funder_id is not None
+        and user.funder_id in set(funder_ids)
+    )
 
 
 def ensure_permission(user: User, permission: Permission) -> None:

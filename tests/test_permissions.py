@@ -1289,6 +1289,11 @@ EXPECTED: dict[Permission, set] = {
     Permission.CHOOSE_NOTIFICATIONS: STAFF | {Role.FOCAL_POINT},
     Permission.MANAGE_NOTIFICATIONS: {Role.ADMIN},
     Permission.MANAGE_FUNDING: {Role.ADMIN, Role.STAFF},
+    Permission.VIEW_STORIES: {Role.ADMIN, Role.STAFF, Role.FOCAL_POINT},
+    Permission.APPROVE_STORIES: {Role.FOCAL_POINT},
+    Permission.MANAGE_STORIES: {Role.ADMIN, Role.STAFF},
+    Permission.MANAGE_IMPACT_REPORTS: {Role.ADMIN, Role.STAFF},
+    Permission.VIEW_FUNDED_PROGRAMMES: {Role.FUNDER},
 }
 
 MEMBER_ID = 41
