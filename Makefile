@@ -12,10 +12,10 @@ $(BIN)/python:
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
 # WeasyPrint (impact reports as PDF) needs Pango and a font; Debian-based machines get them here.
-SYSTEM_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b fonts-dejavu-core
+SYSTEM_LIBS := libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 fonts-dejavu-core
 .PHONY: system-libs
 system-libs:
-	@if ! ldconfig -p | grep -q 'libpangoft2-1.0.so.0' || ! fc-list 2>/dev/null | grep -qi dejavu; then \
+	@if ! ldconfig -p | grep -q "libpangoft2-1.0.so.0" || ! ldconfig -p | grep -q "libharfbuzz-subset.so.0" || ! fc-list 2>/dev/null | grep -qi dejavu; then \
 		echo "Installing $(SYSTEM_LIBS) for PDF rendering"; \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq $(SYSTEM_LIBS); \
 		else sudo apt-get update -qq && sudo apt-get install -y -qq $(SYSTEM_LIBS); fi; \

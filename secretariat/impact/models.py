@@ -73,9 +73,7 @@ class ImpactReportStory(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("impact_reports.id", ondelete="CASCADE"))
-    story_id: Mapped[int] = mapped_column(
-        ForeignKey("stories.id", ondelete="RESTRICT"), index=True
-    )
+    story_id: Mapped[int] = mapped_column(ForeignKey("stories.id", ondelete="RESTRICT"), index=True)
     position: Mapped[int] = mapped_column(default=0, server_default="0")
 
     report: Mapped[ImpactReport] = relationship(back_populates="stories")
@@ -98,9 +96,7 @@ class ImpactReportVersion(Base):
     #: Everything the report shows, as computed at publication (see ``impact.snapshot``).
     snapshot: Mapped[dict[str, Any]] = mapped_column(JSON)
     published_at: Mapped[datetime] = mapped_column(default=utcnow)
-    published_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     #: The rendered PDF, kept in the upload folder under its SHA-256 once first asked for.
     pdf_sha256: Mapped[str | None] = mapped_column(String(64))
 
