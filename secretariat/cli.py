@@ -104,6 +104,7 @@ def _register_feature_commands() -> None:
     from secretariat.accounts.cli import funders, users
     from secretariat.agreements.cli import agreements
     from secretariat.demo import seed
+    from secretariat.impact.cli import report
     from secretariat.members.cli import export_group, import_group
     from secretariat.notifications.cli import reminders, scheduler
     from secretariat.participation.cli import participation
@@ -120,6 +121,7 @@ def _register_feature_commands() -> None:
         participation,
         reminders,
         scheduler,
+        report,
     ):
         main.add_command(group)
 

@@ -13,6 +13,7 @@ from secretariat.clock import network_today
 from secretariat.db import get_db
 from secretariat.demo_activity import load_activity
 from secretariat.demo_agreements import load_agreements
+from secretariat.demo_funding import load_funding
 from secretariat.demo_participation import load_participation
 from secretariat.demo_reporting import load_reporting
 from secretariat.funding.models import Funder
@@ -95,7 +96,9 @@ def load_demo(session: Session) -> dict[str, int]:
     ]
     reporting = load_reporting(session, staff, focal_points, network_today())
     participation = load_participation(session, staff, network_today())
+    funding = load_funding(session, staff, funder, network_today())
     return {
+        **funding,
         **agreements,
         **reporting,
         **participation,
@@ -123,7 +126,8 @@ def seed_demo() -> None:
         "{exchanges_added} peer exchanges, {partners_added} partners, {agreements_added} "
         "agreements and {follow_ups_added} follow-ups, {cycles_added} reporting cycles with "
         "{submissions_added} submissions and {commitments_added} commitments, "
-        "{participation_years_added} years of participation scores added.".format(
+        "{participation_years_added} years of participation scores, {programmes_added} funded "
+        "programmes added.".format(
             **counts
         )
     )

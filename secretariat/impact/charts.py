@@ -15,6 +15,7 @@ from typing import Any
 import matplotlib
 from markupsafe import Markup
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 matplotlib.use("Agg")
 
@@ -52,7 +53,13 @@ def _attr(text: str) -> str:
 
 
 def _horizontal_bars(
-    labels: list[str], values: list[float], title: str, *, unit: str = "", target: float | None
+    labels: list[str],
+    values: list[float],
+    title: str,
+    *,
+    unit: str = "",
+    target: float | None,
+    integer: bool = False,
 ) -> Markup:
     with matplotlib.rc_context(_STYLE):
         height = 0.8 + 0.42 * max(len(labels), 1)
@@ -68,6 +75,8 @@ def _horizontal_bars(
         if target is not None:
             axes.axvline(target, color=TARGET, linestyle="--", linewidth=1)
         axes.tick_params(axis="y", length=0)
+        if integer:
+            axes.xaxis.set_major_locator(MaxNLocator(integer=True))
         return _svg(figure, title)
 
 
@@ -94,5 +103,9 @@ def counts(pairs: list[tuple[str, int]], title: str) -> Markup | None:
     if not pairs or not any(count for _, count in pairs):
         return None
     return _horizontal_bars(
-        [label for label, _ in pairs], [count for _, count in pairs], title, target=None
+        [label for label, _ in pairs],
+        [count for _, count in pairs],
+        title,
+        target=None,
+        integer=True,
     )

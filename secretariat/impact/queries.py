@@ -27,10 +27,10 @@ from secretariat.events.forms import TYPE_LABELS as EVENT_TYPE_LABELS
 from secretariat.events.models import Attendance, Event
 from secretariat.exchanges.forms import TYPE_LABELS as EXCHANGE_TYPE_LABELS
 from secretariat.exchanges.models import ExchangeStatus, PeerExchange
-from secretariat.funding.models import Programme
+from secretariat.funding.models import Grant, Programme
 from secretariat.funding.services import covered_member_ids
 from secretariat.impact.periods import Period
-from secretariat.indicators.models import Aggregation, Indicator, Level, NetworkValue
+from secretariat.indicators.models import Aggregation, Direction, Indicator, Level, NetworkValue
 from secretariat.indicators.queries import _latest_values, _medians, meets
 from secretariat.members.models import Member, MemberKind
 from secretariat.participation.forms import LEVEL_LABELS
@@ -303,7 +303,7 @@ def _indicator_values(session: Session, scope: Scope, programme: Programme) -> l
         target = link.target
         progress = None
         if value is not None and target:
-            progress = _number(Decimal(value) / Decimal(target) * 100)
+            progress = _progress(indicator, Decimal(value), Decimal(target))
         results.append(
             {
                 "code": indicator.code,
@@ -321,6 +321,19 @@ def _indicator_values(session: Session, scope: Scope, programme: Programme) -> l
             }
         )
     return results
+
+
+def _progress(indicator: Indicator, value: Decimal, target: Decimal) -> str | None:
+    """How far the value has come towards the target, in per cent (100 means reached): the
+    value's share of the target, or for a lower-is-better indicator the target's share of
+    the value."""
+    if indicator.direction is Direction.LOWER_IS_BETTER:
+        if not value:
+            return None
+        share = target / value * 100
+    else:
+        share = value / target * 100
+    return str(share.quantize(Decimal("0.1")).normalize())
 
 
 def _member_aggregate(
@@ -345,6 +358,8 @@ def _member_aggregate(
         measure = literal(None)
     row = session.execute(select(func.count(values.c.member_id), measure)).one()
     reporting, value = row[0] or 0, row[1]
+    if not reporting:
+        return 0, None
     if aggregation is Aggregation.MEDIAN:
         value = _medians(session, values).get(scope.period.label)
     return reporting, (Decimal(str(value)) if value is not None else None)
@@ -709,3 +724,25 @@ _ROWS = {
     "participation": _score_rows,
     "reporting": _reporting_rows,
 }
+
+
+def summary(session: Session, programme: Programme, start: date, end: date) -> dict[str, Any]:
+    """Aggregated figures of a programme between two days (counts only, no member's name)."""
+    scope = Scope(covered_member_ids(session, programme), Period("", start, end))
+    members = _members(session, scope.member_ids)
+    return {
+        "start": start,
+        "end": end,
+        "members": members,
+        "events": _events(session, scope)[0],
+        "exchanges": _exchanges(session, scope)[0],
+        "agreements": _agreements(session, scope)[0],
+        "commitments": _commitments(session, scope)[0],
+    }
+
+
+def funded_programme_ids(session: Session, funder_id: int) -> list[int]:
+    """The programmes a funder has (or had) a grant for."""
+    return sorted(
+        set(session.scalars(select(Grant.programme_id).where(Grant.funder_id == funder_id)))
+    )

@@ -259,7 +259,7 @@ def xlsx(snap: dict[str, Any]) -> bytes:
             _("Unit"),
             _("Value"),
             _("Target"),
-            _("% of target"),
+            _("Progress to target (%)"),
             _("Members reporting"),
             _("Members covered"),
         ],  # fmt: skip
@@ -301,9 +301,16 @@ def xlsx(snap: dict[str, Any]) -> bytes:
             for s in snap["stories"]
         ],
     )
-    titles = snap["list_titles"]
+    sheet_names = {
+        "members": _("Members"),
+        "events": _("Events"),
+        "exchanges": _("Peer exchanges"),
+        "agreements": _("Agreements"),
+        "commitments_achieved": _("Commitments achieved"),
+        "commitments_in_progress": _("Commitments in progress"),
+    }
     for key, table in snap["appendix"].items():
-        _sheet(workbook, titles[key], table["headings"], table["rows"])
+        _sheet(workbook, sheet_names.get(key, key), table["headings"], table["rows"])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
