@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 
-.PHONY: demo test lint serve migrate install install-dev clean bench
+.PHONY: demo test lint serve migrate install install-dev clean bench bench-impact
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,10 @@ test: $(VENV)/.installed-dev
 ## make bench: time the key pages on a generated network in a throw-away database (BENCH_ARGS="--members 2000")
 bench: $(VENV)/.installed
 	$(BIN)/python scripts/benchmark.py $(BENCH_ARGS)
+
+## make bench-impact: time an impact report (figures, PDF, data pack) for a programme of 100 members
+bench-impact: $(VENV)/.installed
+	$(BIN)/python scripts/benchmark_impact.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build dist *.egg-info
