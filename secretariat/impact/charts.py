@@ -21,6 +21,8 @@ matplotlib.use("Agg")
 
 _STYLE = {
     "svg.fonttype": "none",
+    # Labels are users' text: a "$" is a dollar sign, not the start of a formula.
+    "text.parse_math": False,
     "svg.hashsalt": "secretariat-impact",
     "font.family": "DejaVu Sans",
     "font.size": 9,

@@ -90,7 +90,7 @@ def _share(part: int, whole: int) -> str | None:
 def _number(value: object) -> str | None:
     if value is None:
         return None
-    return str(Decimal(str(value)).quantize(Decimal("0.0001")).normalize())
+    return format(Decimal(str(value)).quantize(Decimal("0.0001")).normalize(), "f")
 
 
 @dataclass
@@ -333,7 +333,7 @@ def _progress(indicator: Indicator, value: Decimal, target: Decimal) -> str | No
         share = target / value * 100
     else:
         share = value / target * 100
-    return str(share.quantize(Decimal("0.1")).normalize())
+    return format(share.quantize(Decimal("0.1")).normalize(), "f")
 
 
 def _member_aggregate(
@@ -523,7 +523,13 @@ def records(session: Session, key: str, ids: list[int]) -> tuple[list[str], list
 def _headings(key: str) -> list[str]:
     return {
         "members": [_("Member"), _("Country"), _("Region"), _("Size")],
-        "events": [_("Date"), _("Event"), _("Type"), _("Members attending"), _("People")],
+        "events": [
+            _("Date"),
+            _("Event"),
+            _("Type"),
+            _("Members attending (all)"),
+            _("People attending (all)"),
+        ],
         "exchanges": [_("Date"), _("From"), _("To"), _("Type"), _("Across regions")],
         "exchanges_cross_region": [_("Date"), _("From"), _("To"), _("Type"), _("Across regions")],
         "agreements": [_("Signed"), _("Agreement"), _("Kind"), _("Parties")],

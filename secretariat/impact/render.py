@@ -177,6 +177,10 @@ def _sheet(workbook: Workbook, title: str, headings: list[str], rows: list[list[
         cell.font = Font(bold=True)
     for row in rows:
         sheet.append(row)
+        # Text that looks like a formula stays text (a title "=HYPERLINK(...)" must not run).
+        for cell in sheet[sheet.max_row]:
+            if isinstance(cell.value, str) and cell.value.startswith("="):
+                cell.data_type = "s"
     sheet.freeze_panes = "A2"
     for index, heading in enumerate(headings, start=1):
         width = max([len(str(heading)), *(len(str(r[index - 1] or "")) for r in rows[:200])])

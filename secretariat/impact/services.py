@@ -208,10 +208,26 @@ def start_new_version(session: Session, actor: User, report: ImpactReport) -> No
 
 
 def abandon_new_version(session: Session, actor: User, report: ImpactReport) -> None:
-    """Stop preparing a new version: the latest published version stays the current one."""
+    """Stop preparing a new version: its edits are dropped and the latest published version
+    stays the current one (its title, introduction and stories come back)."""
     ensure_permission(actor, Permission.MANAGE_IMPACT_REPORTS)
     if report.status is not ReportStatus.DRAFT or not report.versions:
         raise ReportError({"status": _("Only a new version of a published report can be dropped.")})
+    published = report.versions[-1].snapshot
+    report.title = published["title"]
+    report.introduction = published.get("introduction")
+    still_there = set(
+        session.scalars(
+            select(Story.id).where(Story.id.in_([s["id"] for s in published["stories"]]))
+        )
+    )
+    current = {link.story_id: link for link in report.stories}
+    report.stories = [
+        _positioned(current.get(story["id"]) or ImpactReportStory(story_id=story["id"]), n)
+        for n, story in enumerate(
+            (s for s in published["stories"] if s["id"] in still_there), start=1
+        )
+    ]
     report.status = ReportStatus.PUBLISHED
     session.flush()
 
