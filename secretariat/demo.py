@@ -96,7 +96,7 @@ def load_demo(session: Session) -> dict[str, int]:
     ]
     reporting = load_reporting(session, staff, focal_points, network_today())
     participation = load_participation(session, staff, network_today())
-    funding = load_funding(session, staff, funder, network_today())
+    funding = load_funding(session, staff, funder, focal_points, network_today())
     return {
         **funding,
         **agreements,

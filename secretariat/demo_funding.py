@@ -12,8 +12,10 @@ from secretariat.accounts.models import User
 from secretariat.funding import services as funding
 from secretariat.funding.models import Coverage, Frequency, Funder, Programme
 from secretariat.impact import services as impact
-from secretariat.impact.models import ImpactReport
 from secretariat.indicators.models import Indicator
+from secretariat.members.models import Member
+from secretariat.stories import services as stories
+from secretariat.stories.models import StoryStatus
 
 PROGRAMME_SLUG = "climate-action-accelerator"
 #: (indicator code, programme target).
@@ -28,8 +30,76 @@ and how far the network's climate indicators moved against the programme's targe
 """
 
 
-def load_funding(session: Session, staff: User, funder: Funder, today: date) -> dict[str, int]:
-    """Add the programme, its grant and last year's published report if they are missing."""
+#: (title, member slugs, narrative, quote, attribution, published?)
+STORIES = [
+    (
+        "Lisbon keeps its schools cool",
+        ["lisbon"],
+        "After the 2024 heatwaves, Lisbon mapped the hottest classrooms with a network of "
+        "low-cost sensors and planted shade trees in **40 school yards**.\n\n"
+        "- Peak classroom temperatures fell by 3 °C in the first summer.\n"
+        "- The method is now part of the city's climate action plan.",
+        "The children noticed before the sensors did.",
+        "A head teacher in Marvila",
+        True,
+    ),
+    (
+        "Nairobi learns from Lisbon's bus corridors",
+        ["lisbon", "nairobi"],
+        "A study visit to Lisbon's dedicated bus corridors gave Nairobi's transport team the "
+        "evidence it needed to propose two corridors of its own, now in the city budget.",
+        "Seeing it work convinced our council in one afternoon.",
+        "Nairobi's head of urban mobility",
+        True,
+    ),
+    (
+        "Lisbon's solar roofs for social housing",
+        ["lisbon"],
+        "Lisbon is fitting solar panels on social housing blocks, with tenants sharing the "
+        "savings. A draft waiting for the focal point's approval.",
+        None,
+        None,
+        False,
+    ),
+]
+
+
+def _stories(session: Session, staff: User, focal_points: list[User]) -> list[int]:
+    """The demo's stories through the same steps as the pages; the published ones' ids."""
+    slugs = {slug for _t, members, *_rest in STORIES for slug in members}
+    member_ids = dict(
+        session.execute(select(Member.slug, Member.id).where(Member.slug.in_(slugs))).all()
+    )
+    published = []
+    for title, members, narrative, quote, attribution, publish in STORIES:
+        if any(slug not in member_ids for slug in members):
+            continue
+        story = stories.create_story(
+            session,
+            staff,
+            stories.StoryData(
+                title=title,
+                member_ids=[member_ids[slug] for slug in members],
+                narrative=narrative,
+                quote=quote,
+                quote_attribution=attribution,
+            ),
+        )
+        if not publish:
+            continue
+        for focal in focal_points:
+            if focal.member_id in {member_ids[slug] for slug in members}:
+                stories.approve_story(session, focal, story)
+        if story.status is StoryStatus.APPROVED:
+            stories.publish_story(session, staff, story)
+            published.append(story.id)
+    return published
+
+
+def load_funding(
+    session: Session, staff: User, funder: Funder, focal_points: list[User], today: date
+) -> dict[str, int]:
+    """Add the programme, its grant, stories and last year's published report if missing."""
     if session.scalar(select(Programme.id).where(Programme.slug == PROGRAMME_SLUG)):
         return {"programmes_added": 0}
     indicator_ids = dict(
@@ -74,16 +144,17 @@ def load_funding(session: Session, staff: User, funder: Funder, today: date) -> 
             reference="BHF-2025-017",
         ),
     )
+    story_ids = _stories(session, staff, focal_points)
     report = impact.create_report(session, staff, programme.id, str(today.year - 1))
     impact.update_report(
         session,
         staff,
         report,
         impact.ReportText(
-            title=report.title, introduction=INTRODUCTION.format(year=today.year - 1)
+            title=report.title,
+            introduction=INTRODUCTION.format(year=today.year - 1),
+            story_ids=story_ids,
         ),
     )
     impact.publish(session, staff, report)
-    session.flush()
-    assert session.get(ImpactReport, report.id) is not None
     return {"programmes_added": 1}
