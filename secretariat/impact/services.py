@@ -23,7 +23,8 @@ from secretariat.impact.models import (
 )
 from secretariat.impact.periods import parse_period
 from secretariat.permissions import Permission, ensure_permission
-from secretariat.stories.models import Story, StoryMember, StoryStatus
+from secretariat.stories.models import Story
+from secretariat.stories.queries import published_stories
 
 #: Where rendered PDFs are kept under the upload path, named by their SHA-256.
 PDF_FOLDER = "impact"
@@ -101,17 +102,7 @@ def choosable_stories(session: Session, report: ImpactReport) -> list[Story]:
     """Published stories about at least one member the programme covers."""
     programme = session.get(Programme, report.programme_id)
     assert programme is not None
-    covered = covered_member_ids(session, programme)
-    if not covered:
-        return []
-    about_covered = select(StoryMember.story_id).where(StoryMember.member_id.in_(covered))
-    return list(
-        session.scalars(
-            select(Story)
-            .where(Story.status == StoryStatus.PUBLISHED, Story.id.in_(about_covered))
-            .order_by(Story.published_at.desc(), Story.id.desc())
-        )
-    )
+    return published_stories(session, covered_member_ids(session, programme))
 
 
 @dataclass
