@@ -11,7 +11,7 @@ import io
 import re
 import tempfile
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import NamedTuple
 from urllib.parse import parse_qs, urlsplit
 
@@ -46,7 +46,12 @@ from secretariat.events.models import (
 )
 from secretariat.exchanges.models import ExchangeStatus, PeerExchange
 from secretariat.followups.models import FollowUp, FollowUpStatus, Priority, Recurrence
+from secretariat.funding import services as funding
+from secretariat.funding.models import Coverage, Funder, Grant, GrantReport, Programme
 from secretariat.groups.models import GroupMembership, WorkingGroup
+from secretariat.impact import services as impact
+from secretariat.impact import snapshot as impact_snapshot
+from secretariat.impact.models import ImpactReport, ImpactReportVersion, ReportStatus
 from secretariat.indicators.models import Indicator, Target
 from secretariat.members import services
 from secretariat.members.models import Contact, ContactRole, Member, MemberKind, MemberStatus
@@ -78,6 +83,7 @@ from secretariat.permissions import (
 from secretariat.reporting import services as reporting
 from secretariat.reporting.models import Audience as CycleAudience
 from secretariat.reporting.models import CycleIndicator, CycleMember, ReportingCycle, Submission
+from secretariat.stories.models import Story
 from secretariat.vocabularies.models import Term, Vocabulary
 from tests.factories import (
     ContactFactory,
@@ -93,6 +99,7 @@ from tests.factories import (
     WorkingGroupFactory,
 )
 from tests.pages import without_tokens
+from tests.stories.factories import StoryFactory
 
 # -- the routes, read from the URL map ------------------------------------------------------
 
@@ -267,6 +274,13 @@ class World:
     scheme: ScoringScheme
     reminder_rule: ReminderRule
     notification: Notification
+    funder: Funder
+    programme: Programme
+    grant: Grant
+    grant_report: GrantReport
+    story: Story
+    impact_report: ImpactReport
+    funder_contact: User
 
 
 @pytest.fixture
@@ -288,6 +302,7 @@ def world(db) -> World:
     world = World(
         **reporting_world,
         **_notification_world(db, follow_up),
+        **_funding_world(db, member_b),
         partner=partner,
         partner_contact=partner_contact,
         agreement=agreement,
@@ -324,6 +339,56 @@ def world(db) -> World:
     # This year's scores, from the records above: members A and B (and C) have one.
     participation.compute(db, None, world.scheme)
     return world
+
+
+def _funding_world(db, member_b: Member) -> dict:  # type: ignore[no-untyped-def]
+    """Another funder's programme covering member B, with a grant, a story about member B and
+    a published impact report (its PDF is rendered only if a test downloads it)."""
+    year = network_today().year
+    funder = Funder(name="Otter Fund", slug="otter-fund")
+    db.add(funder)
+    db.flush()
+    programme = funding.create_programme(
+        db,
+        None,
+        funding.ProgrammeData(
+            name="Otter programme",
+            starts_on=date(year - 1, 1, 1),
+            ends_on=date(year + 1, 12, 31),
+            coverage=Coverage.CHOSEN,
+            member_ids=[member_b.id],
+        ),
+    )
+    grant = funding.create_grant(
+        db,
+        None,
+        funding.GrantData(
+            funder_id=funder.id,
+            programme_id=programme.id,
+            amount="1000",
+            currency="EUR",
+            starts_on=programme.starts_on,
+            ends_on=programme.ends_on,
+        ),
+    )
+    story = StoryFactory(members=[member_b], title="How Beaver City cleaned its river")
+    report = impact.create_report(db, None, programme.id, str(year))
+    report.versions.append(
+        ImpactReportVersion(
+            number=1, snapshot=impact_snapshot.for_report(db, report), published_at=utcnow()
+        )
+    )
+    report.status = ReportStatus.PUBLISHED
+    db.flush()
+    return {
+        "funder": funder,
+        "programme": programme,
+        "grant": grant,
+        "grant_report": grant.reports[0],
+        "story": story,
+        "impact_report": report,
+        "funder_contact": UserFactory(role=Role.FUNDER, funder=funder, name="Otto Otter"),
+    }
 
 
 def _agreement_world(db, member_b: Member, owner: User):  # type: ignore[no-untyped-def]
@@ -521,7 +586,18 @@ def url_values(route: Route, world: World, **overrides: object) -> dict:
         "year": world.scheme.year,
         "rule_id": world.reminder_rule.id,
         "notification_id": world.notification.id,
+        "funder_id": world.funder.id,
+        "programme_id": world.programme.id,
+        "grant_id": world.grant.id,
+        "story_id": world.story.id,
+        "report_id": world.impact_report.id,
+        "number": 1,
+        "key": "members",
+        "sha256": "0" * 64,
     }
+    if route.rule.startswith("/funding/"):
+        values["report_id"] = world.grant_report.id
+        values["user_id"] = world.funder_contact.id
     if route.rule.startswith("/partners/"):
         values["contact_id"] = world.partner_contact.id
     if route.rule.startswith("/commitments/"):
@@ -2034,3 +2110,117 @@ def test_reminder_refusals_are_the_same_404_as_missing(client, auth, db, world):
         refused_body, missing_body = _not_found_pair(client, out_of_scope, missing)
         assert refused_body == missing_body, out_of_scope
         assert "Send the minutes" not in refused_body
+
+
+# -- 13. funding, stories, impact reports and the funder portal ----------------------------
+
+#: Funders, programmes and grants; stories; impact reports; the funder portal.
+FUNDING_AREA = [
+    r for r in ROUTES if r.rule.split("/")[1] in {"funding", "stories", "impact", "portal"}
+]
+STAFF_ONLY_FUNDING_AREA = [
+    r
+    for r in FUNDING_AREA
+    if r.permission
+    in {Permission.MANAGE_FUNDING, Permission.MANAGE_STORIES, Permission.MANAGE_IMPACT_REPORTS}
+]
+#: A story's pages and actions, which focal points reach for stories about their own member.
+SCOPED_STORY_PAGES = [
+    r
+    for r in FUNDING_AREA
+    if r.permission in {Permission.VIEW_STORIES, Permission.APPROVE_STORIES}
+    and "story_id" in r.arguments
+]
+PORTAL = [r for r in FUNDING_AREA if r.permission is Permission.VIEW_FUNDED_PROGRAMMES]
+#: Everything a funder user must not reach: all but the pages of any signed-in user, the
+#: public ones and the portal's own list (the world's programme is another funder's).
+NOT_FOR_FUNDERS = [
+    r
+    for r in PROTECTED
+    if r.permission is not Permission.SIGNED_IN
+    and r not in MEMBER_AND_ADMIN
+    and r.endpoint != "portal.index"
+]
+
+
+def test_funding_area_is_split_by_role():
+    assert {r.rule.split("/")[1] for r in STAFF_ONLY_FUNDING_AREA} == {
+        "funding",
+        "stories",
+        "impact",
+    }
+    assert {r.endpoint for r in PORTAL} >= {
+        "portal.index",
+        "portal.programme",
+        "portal.report",
+        "portal.download",
+        "portal.image",
+    }
+    assert {r.endpoint for r in SCOPED_STORY_PAGES} >= {
+        "stories.detail",
+        "stories.image",
+        "stories.approve",
+        "stories.withdraw",
+    }
+    assert POLICY[Permission.VIEW_FUNDED_PROGRAMMES] == {Role.FUNDER}
+    assert POLICY[Permission.APPROVE_STORIES] == {Role.FOCAL_POINT}
+
+
+@pytest.mark.parametrize("who", ["focal_point", "funder"])
+@pytest.mark.parametrize(("route", "method"), _with_methods(STAFF_ONLY_FUNDING_AREA))
+def test_staff_only_funding_stories_and_reports(
+    app, client, auth, db, world, mailbox, who, route, method
+):
+    _signed_in(db, auth, world, who)
+    assert_refused_without_change(app, client, db, world, route, method)
+    assert mailbox.messages == []
+
+
+@pytest.mark.parametrize(("route", "method"), _with_methods(SCOPED_STORY_PAGES))
+def test_focal_point_is_refused_stories_about_another_member(
+    app, client, auth, db, world, focal_point, route, method
+):
+    auth.login(focal_point)
+    assert_refused_without_change(app, client, db, world, route, method)
+
+
+@pytest.mark.parametrize(("route", "method"), _with_methods(SCOPED_STORY_PAGES))
+def test_focal_point_of_the_member_reaches_its_story(app, client, auth, db, world, route, method):
+    """The refusal above is meaningful: member B's focal point is let through."""
+    _signed_in(db, auth, world, "focal_point")
+    response = request(client, method, build(app, route, world), form_data(route.endpoint, world))
+    # The story has no image: its image answers 404 like any missing file.
+    if route.endpoint == "stories.image":
+        assert response.status_code == 404
+    else:
+        assert response.status_code in (200, 302), response.status_code
+
+
+@pytest.mark.parametrize(("route", "method"), _with_methods(NOT_FOR_FUNDERS))
+def test_funder_reaches_nothing_but_its_own_portal(
+    app, client, auth, db, world, mailbox, route, method
+):
+    _signed_in(db, auth, world, "funder")
+    assert_refused_without_change(app, client, db, world, route, method)
+    assert mailbox.messages == []
+
+
+@pytest.mark.parametrize("who", ["admin", "staff", "focal_point"])
+@pytest.mark.parametrize(("route", "method"), _with_methods(PORTAL))
+def test_the_portal_is_for_funders_only(app, client, auth, db, world, who, route, method):
+    _signed_in(db, auth, world, who)
+    assert_refused_without_change(app, client, db, world, route, method)
+
+
+def test_the_funder_of_the_programme_reaches_its_portal_pages(client, auth, db, world):
+    user = UserFactory(role=Role.FUNDER, funder=world.funder)
+    db.flush()
+    auth.login(user)
+    report = world.impact_report
+    for path in (
+        "/portal/",
+        f"/portal/programmes/{world.programme.id}",
+        f"/portal/reports/{report.id}/versions/1",
+        f"/portal/reports/{report.id}/versions/1/report.xlsx",
+    ):
+        assert client.get(path).status_code == 200, path

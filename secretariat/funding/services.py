@@ -8,11 +8,15 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
+from email_validator import EmailNotValidError, validate_email
+from flask_babel import format_date
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from secretariat.accounts.models import Role, User
+from secretariat.accounts.services import AccountError, UserData, deactivate_user, invite_user
+from secretariat.clock import network_today
 from secretariat.funding.models import (
     Coverage,
     Frequency,
@@ -29,7 +33,7 @@ from secretariat.indicators.models import Indicator
 from secretariat.indicators.services import BadValue, parse_number
 from secretariat.members.models import Member, MemberStatus
 from secretariat.members.services import is_country, is_currency, slugify
-from secretariat.permissions import Permission, ensure_permission
+from secretariat.permissions import OutOfScope, Permission, ensure_permission
 
 #: A grant report is due this many days after the end of the period it covers.
 REPORT_DUE_DAYS = 60
@@ -256,17 +260,20 @@ def update_programme(
     session.flush()
 
 
-def covered_member_ids(session: Session, programme: Programme) -> list[int]:
-    """The members a programme covers today."""
+def covered_member_select(programme: Programme) -> Select[tuple[int]]:
+    """The ids of the members a programme covers today, as a statement (for subqueries)."""
     if programme.coverage is Coverage.ALL:
-        stmt = select(Member.id).where(Member.status == MemberStatus.ACTIVE)
-    elif programme.coverage is Coverage.GROUP:
-        stmt = select(GroupMembership.member_id).where(
+        return select(Member.id).where(Member.status == MemberStatus.ACTIVE)
+    if programme.coverage is Coverage.GROUP:
+        return select(GroupMembership.member_id).where(
             GroupMembership.group_id == programme.group_id, GroupMembership.left_on.is_(None)
         )
-    else:
-        stmt = select(ProgrammeMember.member_id).where(ProgrammeMember.programme_id == programme.id)
-    return sorted(set(session.scalars(stmt)))
+    return select(ProgrammeMember.member_id).where(ProgrammeMember.programme_id == programme.id)
+
+
+def covered_member_ids(session: Session, programme: Programme) -> list[int]:
+    """The members a programme covers today."""
+    return sorted(set(session.scalars(covered_member_select(programme))))
 
 
 # --- grants ---------------------------------------------------------------------------------
@@ -380,3 +387,86 @@ def update_grant(session: Session, actor: User, grant: Grant, data: GrantData) -
         raise FundingError(errors)
     _apply_grant(grant, data)
     session.flush()
+
+
+# --- grant reports --------------------------------------------------------------------------
+
+
+def mark_report_sent(
+    session: Session, actor: User, report: GrantReport, sent_on: date | None
+) -> None:
+    """Record the day a report went to the funder: not in the future, not before its period
+    ended."""
+    ensure_permission(actor, Permission.MANAGE_FUNDING)
+    if report.sent_on is not None:
+        message = _(
+            "This report is already marked as sent on %(date)s.", date=format_date(report.sent_on)
+        )
+    elif sent_on is None:
+        message = _("Enter the day the report was sent.")
+    elif sent_on > network_today():
+        message = _("The day the report was sent cannot be in the future.")
+    elif sent_on < report.period_end:
+        message = _(
+            "A report cannot be sent before the end of the period it covers (%(date)s).",
+            date=format_date(report.period_end),
+        )
+    else:
+        report.sent_on = sent_on
+        session.flush()
+        return
+    raise FundingError({"sent_on": message})
+
+
+def mark_report_unsent(session: Session, actor: User, report: GrantReport) -> None:
+    """Undo a report's "sent" mark: it is owed again."""
+    ensure_permission(actor, Permission.MANAGE_FUNDING)
+    if report.sent_on is None:
+        raise FundingError({"sent_on": _("This report is not marked as sent.")})
+    report.sent_on = None
+    session.flush()
+
+
+# --- funder contacts (the funder's users) ---------------------------------------------------
+
+
+def invite_funder_contact(
+    session: Session, actor: User, funder: Funder, name: str | None, email: str | None
+) -> User:
+    """Create a user of the funder and e-mail them an invitation (validated first)."""
+    ensure_permission(actor, Permission.MANAGE_FUNDING)
+    errors: dict[str, str] = {}
+    name = _clean(name)
+    email = (email or "").strip()
+    if not name:
+        errors["name"] = _("Enter the person's name.")
+    elif len(name) > 255:
+        errors["name"] = _("Use at most 255 characters.")
+    if not email:
+        errors["email"] = _("Enter the person's e-mail address.")
+    else:
+        try:
+            email = validate_email(email, check_deliverability=False).normalized.lower()
+        except EmailNotValidError:
+            errors["email"] = _("“%(email)s” is not an e-mail address.", email=email)
+    if errors:
+        raise FundingError(errors)
+    assert name is not None
+    data = UserData(email=email, name=name, role=Role.FUNDER, funder=funder)
+    try:
+        return invite_user(session, data, invited_by=actor)
+    except AccountError as exc:
+        raise FundingError({exc.field or "email": exc.message}) from exc
+
+
+def deactivate_funder_contact(session: Session, actor: User, funder: Funder, user: User) -> None:
+    """End the access of one of the funder's users (only theirs: anyone else is out of scope)."""
+    ensure_permission(actor, Permission.MANAGE_FUNDING)
+    if user.role is not Role.FUNDER or user.funder_id != funder.id:
+        raise OutOfScope()
+    if not user.is_active:
+        raise FundingError({"user": _("%(name)s is already deactivated.", name=user.name)})
+    try:
+        deactivate_user(session, actor, user)
+    except AccountError as exc:
+        raise FundingError({"user": exc.message}) from exc

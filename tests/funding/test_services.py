@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from flask_babel import format_date
 from sqlalchemy import select
 
-from secretariat.accounts.models import Role
+from secretariat.accounts.models import Role, User
+from secretariat.clock import network_today
 from secretariat.funding import services
 from secretariat.funding.models import (
     Coverage,
@@ -20,6 +22,7 @@ from secretariat.funding.models import (
 from secretariat.members.models import MemberStatus
 from secretariat.permissions import OutOfScope
 from tests.factories import (
+    FunderFactory,
     GroupMembershipFactory,
     IndicatorFactory,
     MemberFactory,
@@ -253,3 +256,144 @@ def test_a_programme_can_have_several_funders(db, staff):
         ("Blue Horizon", "EUR"),
         ("City Fund", "USD"),
     ]
+
+
+# -- grant reports --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def owed(db):
+    """A report whose period ended a month ago, due in a month."""
+    from tests.funding.factories import GrantReportFactory
+
+    today = network_today()
+    return GrantReportFactory(
+        period_start=today - timedelta(days=395),
+        period_end=today - timedelta(days=30),
+        due_on=today + timedelta(days=30),
+    )
+
+
+def test_a_report_is_marked_sent_and_unsent(db, staff, owed):
+    today = network_today()
+    services.mark_report_sent(db, staff, owed, owed.period_end)
+    assert owed.sent_on == owed.period_end
+    with pytest.raises(services.FundingError) as refused:
+        services.mark_report_sent(db, staff, owed, today)
+    assert refused.value.errors == {
+        "sent_on": f"This report is already marked as sent on {format_date(owed.period_end)}."
+    }
+    assert owed.sent_on == owed.period_end
+    services.mark_report_unsent(db, staff, owed)
+    assert owed.sent_on is None
+    with pytest.raises(services.FundingError) as refused:
+        services.mark_report_unsent(db, staff, owed)
+    assert refused.value.errors == {"sent_on": "This report is not marked as sent."}
+    services.mark_report_sent(db, staff, owed, today)
+    db.expire_all()
+    assert db.get(GrantReport, owed.id).sent_on == today
+
+
+@pytest.mark.parametrize(
+    ("days", "message"),
+    [
+        (None, "Enter the day the report was sent."),
+        (1, "The day the report was sent cannot be in the future."),
+        (-31, "A report cannot be sent before the end of the period it covers (%s)."),
+    ],
+)
+def test_a_report_cannot_be_sent_in_the_future_or_before_its_period_ends(
+    db, staff, owed, days, message
+):
+    sent_on = None if days is None else network_today() + timedelta(days=days)
+    with pytest.raises(services.FundingError) as refused:
+        services.mark_report_sent(db, staff, owed, sent_on)
+    if "%s" in message:
+        message %= format_date(owed.period_end)
+    assert refused.value.errors == {"sent_on": message}
+    db.expire_all()
+    assert db.get(GrantReport, owed.id).sent_on is None
+
+
+def test_only_staff_mark_reports(db, owed):
+    for user in (UserFactory(focal_point=True), UserFactory(funder_user=True)):
+        with pytest.raises(OutOfScope):
+            services.mark_report_sent(db, user, owed, network_today())
+        with pytest.raises(OutOfScope):
+            services.mark_report_unsent(db, user, owed)
+    assert owed.sent_on is None
+
+
+# -- funder contacts ------------------------------------------------------------------------
+
+
+def test_inviting_a_funder_contact_creates_the_user_and_mails_the_invitation(db, staff, mailbox):
+    funder = FunderFactory(name="Blue Horizon")
+    user = services.invite_funder_contact(
+        db, staff, funder, "  Maya   Chen ", " Maya.Chen@BlueHorizon.example "
+    )
+    assert (user.name, user.email, user.role, user.funder_id, user.is_active) == (
+        "Maya Chen",
+        "maya.chen@bluehorizon.example",
+        Role.FUNDER,
+        funder.id,
+        True,
+    )
+    assert user.password_hash is None
+    [message] = mailbox.to("maya.chen@bluehorizon.example")
+    assert message["Subject"].startswith("You are invited to")
+    assert mailbox.last_link("maya.chen@bluehorizon.example", "/invitation")
+
+
+@pytest.mark.parametrize(
+    ("name", "email", "errors"),
+    [
+        (
+            "",
+            "",
+            {"name": "Enter the person's name.", "email": "Enter the person's e-mail address."},
+        ),
+        ("Maya", "maya-at-example", {"email": "“maya-at-example” is not an e-mail address."}),
+        ("x" * 256, "maya@example.org", {"name": "Use at most 255 characters."}),
+        ("Maya", "TAKEN@example.org", {"email": "A user with this e-mail address already exists."}),
+    ],
+)
+def test_a_funder_contact_is_validated_first(db, staff, mailbox, name, email, errors):
+    UserFactory(email="taken@example.org")
+    funder = FunderFactory()
+    with pytest.raises(services.FundingError) as refused:
+        services.invite_funder_contact(db, staff, funder, name, email)
+    assert refused.value.errors == errors
+    assert db.scalars(select(User).where(User.funder_id == funder.id)).all() == []
+    assert mailbox.messages == []
+
+
+def test_deactivating_reaches_only_the_funders_own_users(db, staff):
+    funder = FunderFactory()
+    contact = UserFactory(role=Role.FUNDER, funder=funder)
+    elsewhere = UserFactory(funder_user=True)
+    colleague = UserFactory()
+    for user in (elsewhere, colleague):
+        with pytest.raises(OutOfScope):
+            services.deactivate_funder_contact(db, staff, funder, user)
+        assert user.is_active
+    token = contact.session_token
+    services.deactivate_funder_contact(db, staff, funder, contact)
+    assert not contact.is_active
+    assert contact.session_token != token
+    with pytest.raises(services.FundingError) as refused:
+        services.deactivate_funder_contact(db, staff, funder, contact)
+    assert refused.value.errors == {"user": f"{contact.name} is already deactivated."}
+    with pytest.raises(OutOfScope):
+        services.deactivate_funder_contact(db, UserFactory(focal_point=True), funder, contact)
+
+
+def test_covered_member_select_is_what_covered_member_ids_reads(db, staff):
+    members = [MemberFactory() for _n in range(3)]
+    programme = services.create_programme(
+        db,
+        staff,
+        programme_data(coverage=Coverage.CHOSEN, member_ids=[m.id for m in members[:2]]),
+    )
+    ids = sorted(db.scalars(services.covered_member_select(programme)))
+    assert ids == services.covered_member_ids(db, programme) == sorted(m.id for m in members[:2])

@@ -1117,14 +1117,15 @@ def test_demo_seed_through_the_cli(db, cli):
     assert (
         "60 members, 181 contacts, 5 accounts, 3 working groups, 6 events and "
         "14 peer exchanges, 6 partners, 6 agreements and 4 follow-ups, 2 reporting cycles "
-        "with 82 submissions and 72 commitments, 2 years of participation scores added"
-        in result.output
+        "with 82 submissions and 72 commitments, 2 years of participation scores, 1 funded "
+        "programmes added" in result.output
     )
     result = cli("seed", "demo")
     assert "0 members, 0 contacts, 0 accounts, 0 working groups, 0 events" in result.output
     assert (
         "0 partners, 0 agreements and 0 follow-ups, 0 reporting cycles with 0 submissions and "
-        "0 commitments, 0 years of participation scores added" in result.output
+        "0 commitments, 0 years of participation scores, 0 funded programmes added"
+        in result.output
     )
     assert count(db, Member) == 60
 
