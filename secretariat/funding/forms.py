@@ -7,9 +7,6 @@ problem comes back at once, next to its field.
 
 from __future__ import annotations
 
-from functools import cache
-
-import pycountry
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -65,12 +62,6 @@ def template_labels() -> dict:
         "member_status_labels": STATUS_LABELS,
         "country_name": country_name,
     }
-
-
-@cache
-def currency_choices() -> tuple[tuple[str, str], ...]:
-    """(ISO 4217 code, "EUR – Euro") of every currency, by code."""
-    return tuple(sorted((c.alpha_3, f"{c.alpha_3} – {c.name}") for c in pycountry.currencies))
 
 
 class FunderForm(FlaskForm):

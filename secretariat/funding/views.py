@@ -25,7 +25,6 @@ from secretariat.funding.forms import (
     GrantForm,
     ProgrammeForm,
     ReportSentForm,
-    currency_choices,
     template_labels,
 )
 from secretariat.funding.models import (
@@ -37,11 +36,11 @@ from secretariat.funding.models import (
     GrantReport,
     Programme,
 )
-from secretariat.groups.models import GroupStatus, WorkingGroup
+from secretariat.groups import queries as group_queries
 from secretariat.indicators.models import Indicator
 from secretariat.indicators.services import plain
 from secretariat.mail import MailError
-from secretariat.members.forms import country_choices
+from secretariat.members.forms import country_choices, currency_choices
 from secretariat.members.models import Member
 from secretariat.permissions import Permission, requires
 
@@ -231,19 +230,6 @@ def deactivate_contact(funder_id: int, user_id: int):  # type: ignore[no-untyped
 # -- programmes -----------------------------------------------------------------------------
 
 
-def _group_choices(db: Session, current_id: int | None) -> list[tuple[int, str]]:
-    """Active working groups by name; a closed group the programme names stays listed."""
-    groups = db.scalars(
-        select(WorkingGroup)
-        .where((WorkingGroup.status == GroupStatus.ACTIVE) | (WorkingGroup.id == current_id))
-        .order_by(WorkingGroup.name, WorkingGroup.id)
-    )
-    return [
-        (g.id, g.name if g.status is GroupStatus.ACTIVE else _("%(name)s (closed)", name=g.name))
-        for g in groups
-    ]
-
-
 def _staff_choices(db: Session, current_id: int | None) -> list[tuple[int, str]]:
     """Active staff by name; a deactivated lead the programme names stays listed (and is
     refused by the service if kept)."""
@@ -297,7 +283,7 @@ def _programme_form(programme: Programme | None) -> tuple[ProgrammeForm, list]: 
     members = _members(db)
     rows = len(programme.indicators) + BLANK_INDICATOR_ROWS if programme else BLANK_INDICATOR_ROWS
     form = ProgrammeForm(
-        groups=_group_choices(db, programme.group_id if programme else None),
+        groups=group_queries.group_choices(db, programme.group_id if programme else None),
         members=[(m.id, m.name) for m in members],
         staff=_staff_choices(db, programme.lead_id if programme else None),
         indicators=_indicator_choices(db, chosen),

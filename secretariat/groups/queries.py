@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -104,3 +105,17 @@ def joinable_members(session: Session, group: WorkingGroup) -> list[Member]:
             .order_by(Member.search_name)
         )
     )
+
+
+def group_choices(session: Session, current_id: int | None) -> list[tuple[int, str]]:
+    """Active working groups by name, for a select; a closed group the record already names
+    stays listed, marked closed."""
+    groups = session.scalars(
+        select(WorkingGroup)
+        .where((WorkingGroup.status == GroupStatus.ACTIVE) | (WorkingGroup.id == current_id))
+        .order_by(WorkingGroup.name, WorkingGroup.id)
+    )
+    return [
+        (g.id, g.name if g.status is GroupStatus.ACTIVE else _("%(name)s (closed)", name=g.name))
+        for g in groups
+    ]

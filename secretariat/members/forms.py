@@ -54,6 +54,12 @@ def country_choices() -> tuple[tuple[str, str], ...]:
     return tuple(sorted(((c.alpha_2, c.name) for c in pycountry.countries), key=lambda c: c[1]))
 
 
+@cache
+def currency_choices() -> tuple[tuple[str, str], ...]:
+    """(ISO 4217 code, "EUR – Euro") of every currency, by code."""
+    return tuple(sorted((c.alpha_3, f"{c.alpha_3} – {c.name}") for c in pycountry.currencies))
+
+
 def template_labels() -> dict:
     """The display names the register's templates need."""
     from secretariat.members.services import country_name

@@ -49,6 +49,7 @@ from secretariat.members.forms import (
     NewMemberForm,
     StatusForm,
     country_choices,
+    currency_choices,
     template_labels,
 )
 from secretariat.members.models import Contact, ContactRole, Member, MemberKind, MemberStatus
@@ -60,11 +61,6 @@ from secretariat.vocabularies.services import terms
 bp = Blueprint("members", __name__, url_prefix="/members")
 
 IMPORT_KINDS = ("members", "contacts")
-
-
-@cache
-def currency_choices() -> tuple[tuple[str, str], ...]:
-    return tuple(sorted((c.alpha_3, f"{c.alpha_3} – {c.name}") for c in pycountry.currencies))
 
 
 @cache

@@ -28,7 +28,7 @@ from secretariat.db import get_session
 from secretariat.forms import posted as _posted
 from secretariat.forms import refuse_oversized_ids, show_errors
 from secretariat.forms import row_id as _id
-from secretariat.groups.models import GroupStatus, WorkingGroup
+from secretariat.groups import queries as group_queries
 from secretariat.indicators.models import Indicator, Level
 from secretariat.indicators.services import display
 from secretariat.members.forms import STATUS_LABELS as MEMBER_STATUS_LABELS
@@ -87,19 +87,6 @@ def _labels() -> dict:
 
 
 # -- private queries (candidates for reporting/queries.py) ----------------------------------
-
-
-def _group_choices(session: Session, current_id: int | None) -> list[tuple[int, str]]:
-    """Active working groups by name; a closed group a draft still names stays listed."""
-    groups = session.scalars(
-        select(WorkingGroup)
-        .where((WorkingGroup.status == GroupStatus.ACTIVE) | (WorkingGroup.id == current_id))
-        .order_by(WorkingGroup.name, WorkingGroup.id)
-    )
-    return [
-        (g.id, g.name if g.status is GroupStatus.ACTIVE else _("%(name)s (closed)", name=g.name))
-        for g in groups
-    ]
 
 
 def _member_choices(session: Session) -> list[tuple[int, str]]:
@@ -227,7 +214,7 @@ def _cycle_form(
         return CycleForm(), []
     indicators = _askable_indicators(db, chosen_indicators)
     form = CycleForm(
-        groups=_group_choices(db, cycle.group_id if cycle else None),
+        groups=group_queries.group_choices(db, cycle.group_id if cycle else None),
         members=_member_choices(db),
         indicators=[(i.id, str(i)) for i in indicators],
     )
