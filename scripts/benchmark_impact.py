@@ -165,7 +165,7 @@ def main_() -> None:
                 f"Publishing (figures, snapshot, PDF): {time.perf_counter() - started:.2f} s"
             )
             timed("A published version's PDF (cached)", repeat,
-                  lambda: services.version_pdf(session, version), statements)  # fmt: skip
+                  lambda: services.version_pdf(version), statements)  # fmt: skip
         event.remove(engine, "before_cursor_execute", count)
         engine.dispose()
 

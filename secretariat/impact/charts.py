@@ -7,8 +7,10 @@ readers), and the output is the same for the same figures (fixed hash salt, no d
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
+import threading
 from decimal import Decimal
 from typing import Any
 
@@ -33,6 +35,7 @@ _STYLE = {
 #: only signal); the target line is dashed.
 BAR = "#2f6f8f"
 TARGET = "#333333"
+_LOCK = threading.Lock()
 #: Progress beyond this share of the target is drawn at the edge (and labelled with its value).
 PROGRESS_CAP = 150
 
@@ -45,6 +48,12 @@ def _svg(figure: Figure, title: str) -> Markup:
     # An accessible name for the chart, read by screen readers.
     svg = svg.replace("<svg ", f'<svg role="img" aria-label="{_attr(title)}" ', 1)
     svg = re.sub(r"<metadata>.*?</metadata>", "", svg, flags=re.S)
+    # matplotlib numbers its ids from 1 in every chart: prefix them so that several charts
+    # in one page (or PDF) keep their ids unique and each its own clip paths.
+    prefix = "chart-" + hashlib.sha256(title.encode("utf-8")).hexdigest()[:8]
+    svg = re.sub(r'\bid="([^"]+)"', rf'id="{prefix}-\1"', svg)
+    svg = re.sub(r"url\(#([^)]+)\)", rf"url(#{prefix}-\1)", svg)
+    svg = re.sub(r'href="#([^"]+)"', rf'href="#{prefix}-\1"', svg)
     return Markup(svg)  # noqa: S704 - drawn by matplotlib from our own figures, labels escaped
 
 
@@ -62,18 +71,22 @@ def _horizontal_bars(
     unit: str = "",
     target: float | None,
     integer: bool = False,
+    cap: float | None = None,
 ) -> Markup:
-    with matplotlib.rc_context(_STYLE):
+    """Bars of the values (drawn up to ``cap``), each labelled with its real value."""
+    shown = [min(value, cap) for value in values] if cap is not None else values
+    # rc_context changes matplotlib's global settings: one chart at a time (threaded server).
+    with _LOCK, matplotlib.rc_context(_STYLE):
         height = 0.8 + 0.42 * max(len(labels), 1)
         figure = Figure(figsize=(6.4, height))
         axes = figure.subplots()
         positions = list(range(len(labels)))[::-1]
-        axes.barh(positions, values, color=BAR, height=0.6)
+        axes.barh(positions, shown, color=BAR, height=0.6)
         axes.set_yticks(positions, labels=[_short(label) for label in labels])
-        top = max([*values, target or 0, 1])
+        top = max([*shown, target or 0, 1])
         axes.set_xlim(0, top * 1.18)
-        for y, value in zip(positions, values, strict=True):
-            axes.text(value + top * 0.01, y, f"{_plain(value)}{unit}", va="center")
+        for y, value, length in zip(positions, values, shown, strict=True):
+            axes.text(length + top * 0.01, y, f"{_plain(value)}{unit}", va="center")
         if target is not None:
             axes.axvline(target, color=TARGET, linestyle="--", linewidth=1)
         axes.tick_params(axis="y", length=0)
@@ -96,8 +109,8 @@ def indicator_progress(indicators: list[dict[str, Any]], title: str) -> Markup |
     if not rows:
         return None
     labels = [row["name"] for row in rows]
-    values = [min(float(Decimal(row["progress_pct"])), PROGRESS_CAP) for row in rows]
-    return _horizontal_bars(labels, values, title, unit=" %", target=100)
+    values = [float(Decimal(row["progress_pct"])) for row in rows]
+    return _horizontal_bars(labels, values, title, unit=" %", target=100, cap=PROGRESS_CAP)
 
 
 def counts(pairs: list[tuple[str, int]], title: str) -> Markup | None:

@@ -65,7 +65,7 @@ def impact(slug: str, period: str, fmt: str, output: Path, number: int | None, d
             version = versions[-1] if versions and not draft else None
         if version is not None:
             if fmt == "pdf":
-                content = services.version_pdf(session, version)
+                content = services.version_pdf(version)
             elif fmt == "xlsx":
                 content = render.xlsx(version.snapshot)
             else:

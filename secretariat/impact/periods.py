@@ -17,17 +17,17 @@ class Period:
 
     @property
     def year(self) -> int:
-        return self.start.year
+        return int(self.label[:4])
 
     def reporting_periods(self) -> list[str]:
         """The reporting-cycle and indicator periods that fall inside this one."""
-        year = self.start.year
-        if self.label == str(year):
-            halves = [f"{year}-H1", f"{year}-H2"]
-            quarters = [f"{year}-Q{q}" for q in range(1, 5)]
-            return [self.label, *halves, *quarters]
-        first = 1 if self.start.month == 1 else 3
-        return [self.label, f"{year}-Q{first}", f"{year}-Q{first + 1}"]
+        year = self.label[:4]
+        if self.label.endswith("-H1"):
+            return [self.label, f"{year}-Q1", f"{year}-Q2"]
+        if self.label.endswith("-H2"):
+            return [self.label, f"{year}-Q3", f"{year}-Q4"]
+        halves = [f"{year}-H1", f"{year}-H2"]
+        return [self.label, *halves, *(f"{year}-Q{q}" for q in range(1, 5))]
 
 
 def parse_period(text: str | None) -> Period | None:

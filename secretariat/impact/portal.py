@@ -91,9 +91,6 @@ def index():  # type: ignore[no-untyped-def]
         funder=current_user.funder,
         programmes=programmes,
         reports=by_programme,
-        summaries={p.id: _summary(p) for p in programmes},
-        size_labels=queries.size_labels(),
-        percent=render.percent,
     )
 
 

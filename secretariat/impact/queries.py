@@ -1,5 +1,8 @@
 """The figures of an impact report, computed in SQL from the records of the members covered.
 
+The number of statements depends on the programme's configuration (one to three per
+indicator it follows), never on the number of members or records.
+
 ``figures`` returns every number of the report together with the ids of the records behind
 each one (``lists``), so the staff view can open the list a figure came from and a published
 version keeps exactly the records it counted. ``records`` turns such a list into rows to show.
@@ -19,7 +22,7 @@ from sqlalchemy import and_, case, distinct, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from secretariat.agreements.forms import KIND_LABELS as AGREEMENT_KIND_LABELS
-from secretariat.agreements.models import Agreement, AgreementParty
+from secretariat.agreements.models import Agreement, AgreementParty, AgreementStatus
 from secretariat.clock import network_zone
 from secretariat.commitments.forms import STATUS_LABELS as COMMITMENT_STATUS_LABELS
 from secretariat.commitments.models import Commitment, CommitmentStatus, CommitmentUpdate
@@ -38,13 +41,16 @@ from secretariat.participation.models import ParticipationScore, SchemeState, Sc
 from secretariat.participation.queries import LEVELS
 from secretariat.partners.models import Partner
 from secretariat.reporting.forms import SUBMISSION_STATUS_LABELS
-from secretariat.reporting.models import CycleMember, ReportingCycle, Submission
+from secretariat.reporting.models import CycleMember, CycleState, ReportingCycle, Submission
 from secretariat.reporting.services import REPORTED
 from secretariat.vocabularies.models import Term
 
 #: Population from which a city counts as large, and as medium-sized.
 LARGE_CITY = 500_000
 MEDIUM_CITY = 100_000
+
+#: Agreements not (yet) signed, whatever date was typed as their signature.
+UNSIGNED = (AgreementStatus.DRAFT, AgreementStatus.NEGOTIATING)
 
 #: Size bands, in the order reports show them.
 SIZES = ("large", "medium", "small", "rural", "regional", "unknown")
@@ -102,7 +108,18 @@ class Scope:
 
 
 def scope_of(session: Session, programme: Programme, period: Period) -> Scope:
-    return Scope(covered_member_ids(session, programme), period)
+    """The members the programme covers, over the part of the period the programme runs."""
+    return Scope(covered_member_ids(session, programme), within(period, programme))
+
+
+def within(period: Period, programme: Programme) -> Period:
+    """The period, cut to the programme's own dates (a programme starting in September
+    reports nothing from before it began)."""
+    return Period(
+        period.label,
+        max(period.start, programme.starts_on),
+        min(period.end, programme.ends_on),
+    )
 
 
 # --- the figures ----------------------------------------------------------------------------
@@ -221,6 +238,7 @@ def _agreements(session: Session, scope: Scope) -> tuple[dict[str, Any], list[in
         .where(
             AgreementParty.member_id.in_(scope.member_ids),
             Agreement.signed_on.between(scope.period.start, scope.period.end),
+            Agreement.status.not_in(UNSIGNED),
         )
     )
     ids = sorted(session.scalars(signed))
@@ -413,7 +431,11 @@ def _completeness(session: Session, scope: Scope) -> tuple[dict[str, Any], list[
     cycles = list(
         session.execute(
             select(ReportingCycle.id, ReportingCycle.name)
-            .where(ReportingCycle.period.in_(scope.period.reporting_periods()))
+            .where(
+                ReportingCycle.period.in_(scope.period.reporting_periods()),
+                # A cycle still being prepared has asked nobody yet.
+                ReportingCycle.state != CycleState.DRAFT,
+            )
             .order_by(ReportingCycle.opens_on, ReportingCycle.id)
         )
     )

@@ -135,22 +135,19 @@ def document(snap: dict[str, Any], *, draft: bool, version: Any = None) -> str:
     )
 
 
-def _refuse_fetch(url: str, timeout: int = 10, ssl_context: Any = None) -> dict:
-    """Let the PDF renderer read nothing but what the document itself carries."""
-    if url.startswith("data:"):
-        from weasyprint.urls import default_url_fetcher
-
-        return default_url_fetcher(url, timeout=timeout, ssl_context=ssl_context)
-    raise ValueError(f"impact reports load no outside resources ({url[:40]})")
-
-
 def pdf(snap: dict[str, Any], *, draft: bool, version: Any = None) -> bytes:
-    """The report as PDF, rendered by WeasyPrint from the same templates."""
+    """The report as PDF, rendered by WeasyPrint from the same templates.
+
+    The renderer may read ``data:`` URIs only (the embedded images): nothing on the disk or
+    the network, whatever a story's text might try."""
     from weasyprint import HTML
+    from weasyprint.urls import URLFetcher
 
     html = document(snap, draft=draft, version=version)
     title = snap["title"]
-    return HTML(string=html, url_fetcher=_refuse_fetch, base_url=".").write_pdf(
+    return HTML(
+        string=html, url_fetcher=URLFetcher(allowed_protocols={"data"}), base_url="."
+    ).write_pdf(
         pdf_identifier=title.encode("utf-8")[:32] or b"impact-report",
         custom_metadata=True,
     )
@@ -170,17 +167,21 @@ def _number(value: Any) -> Any:
     return value
 
 
+def _append(sheet: Any, row: list[Any]) -> None:
+    sheet.append(row)
+    # Text that looks like a formula stays text (a title "=HYPERLINK(...)" must not run).
+    for cell in sheet[sheet.max_row]:
+        if isinstance(cell.value, str) and cell.value.startswith("="):
+            cell.data_type = "s"
+
+
 def _sheet(workbook: Workbook, title: str, headings: list[str], rows: list[list[Any]]) -> None:
     sheet = workbook.create_sheet(title[:31])
     sheet.append(headings)
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        sheet.append(row)
-        # Text that looks like a formula stays text (a title "=HYPERLINK(...)" must not run).
-        for cell in sheet[sheet.max_row]:
-            if isinstance(cell.value, str) and cell.value.startswith("="):
-                cell.data_type = "s"
+        _append(sheet, row)
     sheet.freeze_panes = "A2"
     for index, heading in enumerate(headings, start=1):
         width = max([len(str(heading)), *(len(str(r[index - 1] or "")) for r in rows[:200])])
@@ -222,7 +223,7 @@ def xlsx(snap: dict[str, Any]) -> bytes:
         (_("Funders"), ", ".join(snap["programme"]["funders"])),
         (_("Figures computed at (UTC)"), snap["computed_at"]),
     ):
-        about.append(list(row))
+        _append(about, list(row))
     about.column_dimensions["A"].width = 28
     about.column_dimensions["B"].width = 60
 

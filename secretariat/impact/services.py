@@ -179,12 +179,12 @@ def publish(
         published_at=utcnow(),
         published_by_id=actor.id if actor is not None else None,
     )
-    report.versions.append(version)
-    report.status = ReportStatus.PUBLISHED
-    session.flush()
+    # Rendered before anything is written, so a slow render holds no write lock.
     version.pdf_sha256 = documents.store(
         render.pdf(content, draft=False, version=version), PDF_FOLDER
     )
+    report.versions.append(version)
+    report.status = ReportStatus.PUBLISHED
     session.flush()
     return version
 
@@ -234,14 +234,12 @@ def delete_report(session: Session, actor: User, report: ImpactReport) -> None:
     session.flush()
 
 
-def version_pdf(session: Session, version: ImpactReportVersion) -> bytes:
-    """The version's PDF: the file rendered at publication, or rendered again (and kept) if
-    the file is gone, e.g. after moving to a new server without the upload folder."""
+def version_pdf(version: ImpactReportVersion) -> bytes:
+    """The version's PDF: the file rendered when it was published, or, if that file is gone
+    (e.g. a new server without the upload folder), the same snapshot rendered again. Reading
+    never writes: restore the upload folder to serve the original files again."""
     if version.pdf_sha256:
         path = documents.stored_path(version.pdf_sha256, PDF_FOLDER)
         if path.is_file():
             return path.read_bytes()
-    content = render.pdf(version.snapshot, draft=False, version=version)
-    version.pdf_sha256 = documents.store(content, PDF_FOLDER)
-    session.flush()
-    return content
+    return render.pdf(version.snapshot, draft=False, version=version)

@@ -113,8 +113,8 @@ def build(
         },
         "period": {
             "label": period.label,
-            "start": period.start.isoformat(),
-            "end": period.end.isoformat(),
+            "start": scope.period.start.isoformat(),
+            "end": scope.period.end.isoformat(),
         },
         "computed_at": utcnow().isoformat(timespec="seconds"),
         "size_labels": queries.size_labels(),

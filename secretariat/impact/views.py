@@ -41,6 +41,7 @@ from secretariat.impact.models import (
 from secretariat.impact.periods import Period, parse_period
 from secretariat.members.models import Member
 from secretariat.permissions import Permission, requires
+from secretariat.stories.models import Story
 
 bp = Blueprint("impact", __name__, url_prefix="/impact")
 refuse_oversized_ids(bp)
@@ -378,10 +379,12 @@ def image(report_id: int, sha256: str):  # type: ignore[no-untyped-def]
         for story in version.snapshot.get("stories", [])
         if story.get("image")
     }
-    for link in report.stories:
-        story = link.story
-        if story.image_sha256:
-            known.setdefault(story.image_sha256, {"type": story.image_type})
+    for sha, image_type in get_session().execute(
+        select(Story.image_sha256, Story.image_type)
+        .join(ImpactReportStory, ImpactReportStory.story_id == Story.id)
+        .where(ImpactReportStory.report_id == report.id, Story.image_sha256.is_not(None))
+    ):
+        known.setdefault(sha, {"type": image_type})
     return send_story_image(known.get(sha256), sha256)
 
 
@@ -425,7 +428,7 @@ def download_version(report: ImpactReport, version: ImpactReportVersion, fmt: st
         abort(404)
     name = f"{report.programme.slug}-{report.period}-v{version.number}"
     if fmt == "pdf":
-        return _file(services.version_pdf(get_session(), version), "pdf", name)
+        return _file(services.version_pdf(version), "pdf", name)
     return download(version.snapshot, fmt, name, draft=False, version=version)
 
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from secretariat.agreements.documents import stored_path
 from secretariat.commitments.models import CommitmentStatus
@@ -86,7 +87,7 @@ def no_script(text: str) -> None:
 def test_the_pdf_shows_the_title_programme_figures_and_stories_and_no_script(db, world, report):
     version = services.publish(db, world.staff, report)
 
-    text = pdf_text(services.version_pdf(db, version))
+    text = pdf_text(services.version_pdf(version))
 
     squeezed = squeeze(text)
     assert "Clean air in 2026" in text
@@ -127,20 +128,21 @@ def test_the_pdf_is_rendered_once_per_version_and_kept_under_its_hash(app, db, w
     kept = path.read_bytes()
     assert kept.startswith(b"%PDF")
     assert hashlib.sha256(kept).hexdigest() == version.pdf_sha256 == path.name
-    assert services.version_pdf(db, version) == kept
+    assert services.version_pdf(version) == kept
 
     # What is returned is the kept file, not a new rendering.
     path.write_bytes(b"%PDF-1.7 the copy kept at publication")
-    assert services.version_pdf(db, version) == b"%PDF-1.7 the copy kept at publication"
+    assert services.version_pdf(version) == b"%PDF-1.7 the copy kept at publication"
 
-    # Once the file is gone, the version is rendered again from its snapshot, and kept.
+    # Once the file is gone, the version is rendered again from its snapshot; reading
+    # writes nothing (neither the row nor a file).
+    recorded = version.pdf_sha256
     path.unlink()
-    again = services.version_pdf(db, version)
+    again = services.version_pdf(version)
     assert again.startswith(b"%PDF")
     assert "Clean air in 2026" in pdf_text(again)
-    assert version.pdf_sha256 == hashlib.sha256(again).hexdigest()
-    assert stored_path(version.pdf_sha256, services.PDF_FOLDER).read_bytes() == again
-    assert services.version_pdf(db, version) == again
+    assert version.pdf_sha256 == recorded
+    assert not path.exists()
 
 
 # --- the HTML document ----------------------------------------------------------------------
@@ -180,6 +182,21 @@ def test_a_story_image_is_embedded_in_the_document(db, world, report):
     assert html.count("<img") == 1
     encoded = base64.b64encode(content).decode("ascii")
     assert f'src="data:image/png;base64,{encoded}" alt="A tram on the bridge"' in html
+
+
+def test_a_published_pdf_carries_a_story_image_and_fetches_nothing_else(db, world, report):
+    tram, _buses = (link.story for link in report.stories)
+    tram.image_sha256, tram.image_type = images.store(picture()), "png"
+    tram.image_alt = "A tram on the bridge"
+    report.introduction = "See ![a file](file:///etc/passwd) and ![web](http://example.com/x.png)"
+    db.flush()
+
+    version = services.publish(db, world.staff, report)
+
+    reader = PdfReader(io.BytesIO(services.version_pdf(version)))
+    pictures = {image.data for page in reader.pages for image in page.images}
+    assert len(pictures) == 1  # the story's picture, and nothing fetched
+    assert "root:" not in "".join(page.extract_text() for page in reader.pages)
 
 
 def test_a_draft_document_is_marked_and_shows_unpublished_stories_as_such(db, world, report):
@@ -313,6 +330,14 @@ def test_text_starting_with_an_equals_sign_stays_text_in_the_data_pack(db, world
     cells = [row[1] for row in workbook["Commitments in progress"].iter_rows(min_row=2)]
     planted = next(cell for cell in cells if str(cell.value).startswith("="))
     assert planted.data_type == "s"
+
+
+def test_a_title_starting_with_an_equals_sign_stays_text_in_the_about_sheet(db, report):
+    report.title = '=HYPERLINK("https://evil.example","Open")'
+    db.flush()
+    workbook = load_workbook(io.BytesIO(render.xlsx(snapshot.for_report(db, report))))
+    title = next(row[1] for row in workbook.worksheets[0].iter_rows() if row[0].value == "Report")
+    assert title.data_type == "s"
 
 
 # --- the charts -----------------------------------------------------------------------------

@@ -115,8 +115,8 @@ def test_a_published_version_keeps_its_figures_and_stories_after_the_records_cha
     assert [s["title"] for s in new["stories"]] == ["Bike lanes in Braga"]
 
     # The PDFs say the same: version 1's file is the one rendered when it was published.
-    old_pdf = squeeze(pdf_text(services.version_pdf(db, fresh_version(db, first.id))))
-    new_pdf = squeeze(pdf_text(services.version_pdf(db, fresh_version(db, second.id))))
+    old_pdf = squeeze(pdf_text(services.version_pdf(fresh_version(db, first.id))))
+    new_pdf = squeeze(pdf_text(services.version_pdf(fresh_version(db, second.id))))
     assert "Peerexchanges(confirmed)3ofwhichacrossregions1(33.3%)" in old_pdf
     assert "Peerexchanges(confirmed)4ofwhichacrossregions2(50%)" in new_pdf
     assert "Europe11002Africa00112" in old_pdf
@@ -323,7 +323,7 @@ def test_an_unpublished_story_is_left_out_of_the_published_version(db, world, re
     assert [s["title"] for s in fresh_version(db, version.id).snapshot["stories"]] == [
         "Trams return to Aveiro"
     ]
-    text = squeeze(pdf_text(services.version_pdf(db, version)))
+    text = squeeze(pdf_text(services.version_pdf(version)))
     assert "TramsreturntoAveiro" in text
     assert "Cotonoubuscorridors" not in text
 

@@ -245,11 +245,12 @@ def test_funder_sees_own_programmes_reports_and_live_figures(client, auth, db, w
     assert "Clean air" in page and "Other programme" not in page
     assert f"/portal/reports/{report.id}/versions/1" in page
     assert f"/portal/reports/{draft.id}/" not in page
-    # Live figures are counts only: no member's name.
-    assert "Lisbon" not in page and "Figures to date" in page
-
     programme_page = client.get(f"/portal/programmes/{world['programme'].id}")
     assert programme_page.status_code == 200
+    # Live figures are counts only: no member's name.
+    live = programme_page.get_data(as_text=True)
+    assert "Figures to date" in live and "Lisbon" not in live
+    assert "<dt>Peer exchanges</dt><dd>2 " in live
     view = client.get(f"/portal/reports/{report.id}/versions/1").get_data(as_text=True)
     assert "Clean air: impact report 2025" in view
     pdf = client.get(f"/portal/reports/{report.id}/versions/1/report.pdf")
