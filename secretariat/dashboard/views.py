@@ -32,6 +32,7 @@ from secretariat.reporting.entry import submission_form_context
 from secretariat.reporting.forms import SUBMISSION_STATUS_LABELS
 from secretariat.reporting.models import CycleState
 from secretariat.reporting.queries import MemberCycle
+from secretariat.stories import queries as story_queries
 
 bp = Blueprint("dashboard", __name__)
 
@@ -94,6 +95,7 @@ def home():  # type: ignore[no-untyped-def]
             has_primary=any(c.is_primary for c in current),
             events=event_page(db, current_user, upcoming, 1, 5),
             awaiting=exchange_queries.awaiting_answer(db, member.id),
+            stories_awaiting=story_queries.awaiting_approval(db, member.id),
             standing=participation_queries.member_standing(db, member.id),
             level_labels=LEVEL_LABELS,
             outcome_labels=OUTCOME_LABELS,

@@ -730,3 +730,13 @@ def test_pages_run_the_same_queries_for_10_and_200_stories(
     large = statements(count_queries, client, url)
     assert len(small) == len(large), "\n\n".join(large)
     assert len(large) <= 12
+
+
+def test_the_focal_point_s_home_says_how_many_stories_await_approval(client, auth, db, world, story):
+    sign_in(auth, world.nairobi_fp)
+    home = text(client.get("/"))
+    assert "1 story about your member awaits your approval" in home
+    assert 'href="/stories/"' in home
+    # Lisbon already approved: nothing to say on its focal point's home.
+    sign_in(auth, world.lisbon_fp)
+    assert "awaits your approval" not in text(client.get("/"))
