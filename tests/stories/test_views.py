@@ -732,7 +732,7 @@ def test_pages_run_the_same_queries_for_10_and_200_stories(
     assert len(large) <= 12
 
 
-def test_the_focal_point_s_home_says_how_many_stories_await_approval(client, auth, db, world, story):
+def test_the_focal_points_home_counts_stories_awaiting_approval(client, auth, world, story):
     sign_in(auth, world.nairobi_fp)
     home = text(client.get("/"))
     assert "1 story about your member awaits your approval" in home
