@@ -58,7 +58,7 @@ def impact(slug: str, period: str, fmt: str, output: Path, number: int | None, d
         )
         versions = found.versions if found is not None else []
         if number is not None:
-            version = next((v for v in versions if v.number == number), None)
+            version = found.version(number) if found is not None else None
             if version is None:
                 raise click.ClickException(f"The report has no version {number}.")
         else:

@@ -64,6 +64,10 @@ class ImpactReport(Base):
     def __str__(self) -> str:
         return self.title
 
+    def version(self, number: int | None) -> ImpactReportVersion | None:
+        """The published version with this number, if there is one."""
+        return next((v for v in self.versions if v.number == number), None)
+
 
 class ImpactReportStory(Base):
     """A published story chosen for the draft of a report, in the order it appears."""

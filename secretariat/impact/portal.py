@@ -119,10 +119,10 @@ def _version_or_404(report_id: int, number: int) -> tuple[ImpactReport, ImpactRe
     if report is None:
         abort(404)
     _programme_or_404(report.programme_id)
-    for version in report.versions:
-        if version.number == number:
-            return report, version
-    abort(404)
+    version = report.version(number)
+    if version is None:
+        abort(404)
+    return report, version
 
 
 @bp.route("/reports/<int:report_id>/versions/<int:number>")

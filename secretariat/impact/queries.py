@@ -153,35 +153,26 @@ def _members(session: Session, ids: list[int]) -> dict[str, Any]:
 
 def _events(session: Session, scope: Scope) -> tuple[dict[str, Any], list[int]]:
     first, after = utc_bounds(scope.period.start, scope.period.end)
-    attended = (
-        select(
-            Attendance.event_id,
-            func.count(Attendance.id).label("people"),
-            func.count(distinct(Attendance.member_id)).label("members"),
-        )
+    attended_in_period = (
+        Attendance.member_id.in_(scope.member_ids),
+        Attendance.attended.is_(True),
+        Event.cancelled_at.is_(None),
+        Event.starts_at >= first,
+        Event.starts_at < after,
+    )
+    per_event = (
+        select(Attendance.event_id, func.count(Attendance.id).label("people"))
         .join(Event, Event.id == Attendance.event_id)
-        .where(
-            Attendance.member_id.in_(scope.member_ids),
-            Attendance.attended.is_(True),
-            Event.cancelled_at.is_(None),
-            Event.starts_at >= first,
-            Event.starts_at < after,
-        )
+        .where(*attended_in_period)
         .group_by(Attendance.event_id)
         .subquery()
     )
-    event_ids = sorted(session.scalars(select(attended.c.event_id)))
-    people = session.scalar(select(func.coalesce(func.sum(attended.c.people), 0))) or 0
+    event_ids = sorted(session.scalars(select(per_event.c.event_id)))
+    people = session.scalar(select(func.coalesce(func.sum(per_event.c.people), 0))) or 0
     members = session.scalar(
         select(func.count(distinct(Attendance.member_id)))
         .join(Event, Event.id == Attendance.event_id)
-        .where(
-            Attendance.member_id.in_(scope.member_ids),
-            Attendance.attended.is_(True),
-            Event.cancelled_at.is_(None),
-            Event.starts_at >= first,
-            Event.starts_at < after,
-        )
+        .where(*attended_in_period)
     )
     return (
         {

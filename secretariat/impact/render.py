@@ -17,14 +17,10 @@ from markupsafe import Markup
 from openpyxl import Workbook
 from openpyxl.styles import Font
 
-from secretariat.agreements.documents import stored_path
 from secretariat.impact import charts
 from secretariat.participation.forms import LEVEL_LABELS
 from secretariat.resources import resource_path
-
-#: The folder (under the upload path) where story images are kept.
-STORY_FOLDER = "stories"
-_IMAGE_TYPES = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+from secretariat.stories import images
 
 
 def chart_set(snap: dict[str, Any]) -> dict[str, Markup | None]:
@@ -57,7 +53,7 @@ def chart_set(snap: dict[str, Any]) -> dict[str, Markup | None]:
 
 
 def image_bytes(sha256: str) -> bytes | None:
-    path = stored_path(sha256, STORY_FOLDER)
+    path = images.stored_path(sha256)
     return path.read_bytes() if path.is_file() else None
 
 
@@ -66,7 +62,7 @@ def data_uri(image: dict[str, Any] | None) -> str | None:
     if not image:
         return None
     content = image_bytes(image["sha256"])
-    mime = _IMAGE_TYPES.get(image.get("type") or "")
+    mime = images.MEDIA_TYPES.get(image.get("type") or "")
     if content is None or mime is None:
         return None
     return f"data:{mime};base64,{base64.b64encode(content).decode('ascii')}"

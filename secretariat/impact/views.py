@@ -41,6 +41,7 @@ from secretariat.impact.models import (
 from secretariat.impact.periods import Period, parse_period
 from secretariat.members.models import Member
 from secretariat.permissions import Permission, requires
+from secretariat.stories import images
 from secretariat.stories.models import Story
 
 bp = Blueprint("impact", __name__, url_prefix="/impact")
@@ -68,11 +69,11 @@ def _report_or_404(report_id: int) -> ImpactReport:
     return report
 
 
-def _version_or_404(report: ImpactReport, number: int) -> ImpactReportVersion:
-    for version in report.versions:
-        if version.number == number:
-            return version
-    abort(404)
+def _version_or_404(report: ImpactReport, number: int | None) -> ImpactReportVersion:
+    version = report.version(number)
+    if version is None:
+        abort(404)
+    return version
 
 
 @bp.route("/")
@@ -393,9 +394,7 @@ def send_story_image(image: dict | None, sha256: str) -> Response:
     if image is None:
         abort(404)
     content = render.image_bytes(sha256)
-    mime = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}.get(
-        image.get("type") or ""
-    )
+    mime = images.MEDIA_TYPES.get(image.get("type") or "")
     if content is None or mime is None:
         abort(404)
     response = Response(content, mimetype=mime)
